@@ -1,0 +1,343 @@
+package org.rnn4j.backend;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks every call at the API boundary, once for all backends, then hands the validated call to the
+ * implementation's {@code do*} method; also tracks allocations so that {@link #close()} releases whatever is left.
+ * Implementations keep only the math (and the device plumbing).
+ */
+public abstract class AbstractBackend implements Backend {
+
+    private final Precision precision;
+    private final List<Buffer> roots = new ArrayList<>();
+    private boolean closed;
+
+    protected AbstractBackend(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException("precision must not be null");
+        }
+        this.precision = precision;
+    }
+
+    @Override
+    public final Precision precision() {
+        return precision;
+    }
+
+    /** Allocates zero-filled storage for {@code length} elements. */
+    protected abstract Buffer.Allocation doAllocate(int length);
+
+    protected abstract void doUpload(double[] src, int srcOffset, Buffer dst);
+
+    protected abstract void doDownload(Buffer src, double[] dst, int dstOffset);
+
+    protected abstract void doGemm(boolean transA, boolean transB, int m, int n, int k,
+                                   double alpha, Buffer a, int lda, Buffer b, int ldb,
+                                   double beta, Buffer c, int ldc);
+
+    protected abstract void doSigmoidForward(Buffer x, Buffer y);
+
+    protected abstract void doSigmoidBackward(Buffer dy, Buffer y, Buffer dx);
+
+    protected abstract void doSeedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
+                                                  Buffer gates, Buffer s, Buffer h);
+
+    protected abstract void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev,
+                                                   Buffer dh, Buffer dsNext, Buffer dPreact, Buffer dsPrev);
+
+    protected abstract void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target,
+                                                      Buffer dPreact, Buffer absErrorSum, boolean accumulate);
+
+    protected abstract void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh,
+                                                  Buffer lossSum, boolean accumulate);
+
+    protected abstract void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate);
+
+    protected abstract void doSgdUpdate(Buffer params, Buffer grads, double learningRate);
+
+    protected abstract void doSynchronize();
+
+    /** Releases the backend's own resources, after every buffer has been released. */
+    protected abstract void doClose();
+
+    @Override
+    public final Buffer allocate(int length) {
+        checkOpen();
+        if (length < 1) {
+            throw new IllegalArgumentException("length must be at least 1, got " + length);
+        }
+        if (roots.size() >= 64 && Integer.bitCount(roots.size()) == 1) {
+            roots.removeIf(Buffer::isClosed); // forget buffers their owners already closed
+        }
+        Buffer buffer = Buffer.root(doAllocate(length));
+        roots.add(buffer);
+        return buffer;
+    }
+
+    @Override
+    public final void upload(double[] src, int srcOffset, Buffer dst) {
+        check(dst, "dst");
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
+            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
+                    + " from offset " + srcOffset);
+        }
+        doUpload(src, srcOffset, dst);
+    }
+
+    @Override
+    public final void download(Buffer src, double[] dst, int dstOffset) {
+        check(src, "src");
+        if (dst == null) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (dstOffset < 0 || dstOffset > dst.length - src.length()) {
+            throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
+                    + " at offset " + dstOffset);
+        }
+        doDownload(src, dst, dstOffset);
+    }
+
+    @Override
+    public final void gemm(boolean transA, boolean transB, int m, int n, int k,
+                           double alpha, Buffer a, int lda, Buffer b, int ldb,
+                           double beta, Buffer c, int ldc) {
+        positive(m, "m");
+        positive(n, "n");
+        if (k < 0) {
+            throw new IllegalArgumentException("k must not be negative, got " + k);
+        }
+        finite(alpha, "alpha");
+        finite(beta, "beta");
+        // Stored shapes: A is (m, k), or (k, m) when transposed; B is (k, n), or (n, k).
+        matrix(a, "a", transA ? k : m, transA ? m : k, lda, "lda");
+        matrix(b, "b", transB ? n : k, transB ? k : n, ldb, "ldb");
+        matrix(c, "c", m, n, ldc, "ldc");
+        disjoint(c, "c", a, "a");
+        disjoint(c, "c", b, "b");
+        doGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
+    public final void sigmoidForward(Buffer x, Buffer y) {
+        check(x, "x");
+        sameLength(y, "y", x.length());
+        inPlaceOrDisjoint(y, "y", x, "x");
+        doSigmoidForward(x, y);
+    }
+
+    @Override
+    public final void sigmoidBackward(Buffer dy, Buffer y, Buffer dx) {
+        check(dy, "dy");
+        sameLength(y, "y", dy.length());
+        sameLength(dx, "dx", dy.length());
+        inPlaceOrDisjoint(dx, "dx", dy, "dy");
+        disjoint(dx, "dx", y, "y");
+        doSigmoidBackward(dy, y, dx);
+    }
+
+    @Override
+    public final void seedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
+                                          Buffer gates, Buffer s, Buffer h) {
+        positive(batch, "batch");
+        positive(hidden, "hidden");
+        int gateLen = Math.multiplyExact(batch, GateLayout.GATES * hidden);
+        int stateLen = Math.multiplyExact(batch, hidden);
+        sameLength(preact, "preact", gateLen);
+        sameLength(bias, "bias", GateLayout.GATES * hidden);
+        sameLength(sPrev, "sPrev", stateLen);
+        sameLength(gates, "gates", gateLen);
+        sameLength(s, "s", stateLen);
+        sameLength(h, "h", stateLen);
+        inPlaceOrDisjoint(gates, "gates", preact, "preact");
+        for (Buffer out : new Buffer[] {s, h}) {
+            String name = out == s ? "s" : "h";
+            disjoint(out, name, preact, "preact");
+            disjoint(out, name, bias, "bias");
+            disjoint(out, name, sPrev, "sPrev");
+            disjoint(out, name, gates, "gates");
+        }
+        disjoint(s, "s", h, "h");
+        disjoint(gates, "gates", bias, "bias");
+        disjoint(gates, "gates", sPrev, "sPrev");
+        doSeedLstmCellForward(batch, hidden, preact, bias, sPrev, gates, s, h);
+    }
+
+    @Override
+    public final void seedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev, Buffer dh,
+                                           Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
+        positive(batch, "batch");
+        positive(hidden, "hidden");
+        int gateLen = Math.multiplyExact(batch, GateLayout.GATES * hidden);
+        int stateLen = Math.multiplyExact(batch, hidden);
+        sameLength(gates, "gates", gateLen);
+        sameLength(s, "s", stateLen);
+        sameLength(sPrev, "sPrev", stateLen);
+        sameLength(dh, "dh", stateLen);
+        sameLength(dsNext, "dsNext", stateLen);
+        sameLength(dPreact, "dPreact", gateLen);
+        sameLength(dsPrev, "dsPrev", stateLen);
+        inPlaceOrDisjoint(dsPrev, "dsPrev", dsNext, "dsNext");
+        Buffer[] inputs = {gates, s, sPrev, dh};
+        String[] names = {"gates", "s", "sPrev", "dh"};
+        for (int i = 0; i < inputs.length; i++) {
+            disjoint(dPreact, "dPreact", inputs[i], names[i]);
+            disjoint(dsPrev, "dsPrev", inputs[i], names[i]);
+        }
+        disjoint(dPreact, "dPreact", dsNext, "dsNext");
+        disjoint(dPreact, "dPreact", dsPrev, "dsPrev");
+        doSeedLstmCellBackward(batch, hidden, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
+    }
+
+    @Override
+    public final void sigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
+                                              Buffer absErrorSum, boolean accumulate) {
+        positive(batch, "batch");
+        positive(outputs, "outputs");
+        int len = Math.multiplyExact(batch, outputs);
+        sameLength(out, "out", len);
+        sameLength(target, "target", len);
+        sameLength(dPreact, "dPreact", len);
+        sameLength(absErrorSum, "absErrorSum", batch);
+        disjoint(dPreact, "dPreact", out, "out");
+        disjoint(dPreact, "dPreact", target, "target");
+        disjoint(absErrorSum, "absErrorSum", out, "out");
+        disjoint(absErrorSum, "absErrorSum", target, "target");
+        disjoint(absErrorSum, "absErrorSum", dPreact, "dPreact");
+        doSigmoidSquaredErrorLoss(batch, outputs, out, target, dPreact, absErrorSum, accumulate);
+    }
+
+    @Override
+    public final void seedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
+                                          boolean accumulate) {
+        positive(batch, "batch");
+        positive(hidden, "hidden");
+        int stateLen = Math.multiplyExact(batch, hidden);
+        sameLength(h, "h", stateLen);
+        sameLength(target, "target", batch);
+        sameLength(dh, "dh", stateLen);
+        sameLength(lossSum, "lossSum", batch);
+        disjoint(dh, "dh", h, "h");
+        disjoint(dh, "dh", target, "target");
+        disjoint(lossSum, "lossSum", h, "h");
+        disjoint(lossSum, "lossSum", target, "target");
+        disjoint(lossSum, "lossSum", dh, "dh");
+        doSeedLstmSquaredLoss(batch, hidden, h, target, dh, lossSum, accumulate);
+    }
+
+    @Override
+    public final void sumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
+        positive(rows, "rows");
+        positive(cols, "cols");
+        sameLength(src, "src", Math.multiplyExact(rows, cols));
+        sameLength(dst, "dst", cols);
+        disjoint(dst, "dst", src, "src");
+        doSumRows(rows, cols, src, dst, accumulate);
+    }
+
+    @Override
+    public final void sgdUpdate(Buffer params, Buffer grads, double learningRate) {
+        check(params, "params");
+        sameLength(grads, "grads", params.length());
+        disjoint(params, "params", grads, "grads");
+        finite(learningRate, "learningRate");
+        doSgdUpdate(params, grads, learningRate);
+    }
+
+    @Override
+    public final void synchronize() {
+        checkOpen();
+        doSynchronize();
+    }
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Buffer root : roots) {
+            root.close();
+        }
+        roots.clear();
+        doClose();
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    // ---- checks -----------------------------------------------------------------------------------------------
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(name() + " backend used after it was closed");
+        }
+    }
+
+    private void check(Buffer buffer, String name) {
+        checkOpen();
+        if (buffer == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (buffer.owner() != this) {
+            throw new IllegalStateException(name + " belongs to another backend");
+        }
+        buffer.checkOpen();
+    }
+
+    private void sameLength(Buffer buffer, String name, int expected) {
+        check(buffer, name);
+        if (buffer.length() != expected) {
+            throw new IllegalArgumentException(name + " must hold " + expected + " elements, holds " + buffer.length());
+        }
+    }
+
+    private void matrix(Buffer buffer, String name, int rows, int cols, int ld, String ldName) {
+        check(buffer, name);
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(ldName + " must be at least " + Math.max(1, cols) + ", got " + ld);
+        }
+        long needed = rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
+        if (buffer.length() < needed) {
+            throw new IllegalArgumentException(name + " must hold at least " + needed + " elements for a (" + rows
+                    + ", " + cols + ") matrix with " + ldName + " " + ld + ", holds " + buffer.length());
+        }
+    }
+
+    private static void positive(int value, String name) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
+        }
+    }
+
+    private static void finite(double value, String name) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException(name + " must be finite, got " + value);
+        }
+    }
+
+    private static boolean overlap(Buffer x, Buffer y) {
+        return x.allocation() == y.allocation()
+                && x.offset() < y.offset() + y.length() && y.offset() < x.offset() + x.length();
+    }
+
+    private static void disjoint(Buffer out, String outName, Buffer in, String inName) {
+        if (overlap(out, in)) {
+            throw new IllegalArgumentException(outName + " must not overlap " + inName);
+        }
+    }
+
+    private static void inPlaceOrDisjoint(Buffer out, String outName, Buffer in, String inName) {
+        boolean same = out.allocation() == in.allocation() && out.offset() == in.offset()
+                && out.length() == in.length();
+        if (!same && overlap(out, in)) {
+            throw new IllegalArgumentException(outName + " must be " + inName + " itself or not overlap it");
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package org.rnn4j.backend.cpu;
+
+import org.rnn4j.backend.AbstractBackend;
+import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.GateLayout;
+import org.rnn4j.backend.Precision;
+
+/**
+ * The CPU reference backend in single precision: storage and arithmetic in {@code float} (exp and tanh are evaluated
+ * in double and rounded once). It is {@link CpuBackend64} line for line with {@code double} made {@code float}; keep
+ * the two in step. Both are tested against the same formulas.
+ */
+public final class CpuBackend32 extends AbstractBackend {
+
+    private static final class Storage extends Buffer.Allocation {
+        private float[] data;
+
+        Storage(CpuBackend32 owner, int length) {
+            super(owner, length);
+            data = new float[length];
+        }
+
+        @Override
+        protected void release() {
+            data = null;
+        }
+    }
+
+    /** GEMM row accumulator, grown only when a wider product arrives, so no call allocates in steady state. */
+    private float[] rowScratch = new float[0];
+
+    public CpuBackend32() {
+        super(Precision.FLOAT32);
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "CPU (Java, 1 thread, float32)";
+    }
+
+    private float[] data(Buffer buffer) {
+        return ((Storage) buffer.allocation()).data;
+    }
+
+    @Override
+    protected Buffer.Allocation doAllocate(int length) {
+        return new Storage(this, length);
+    }
+
+    @Override
+    protected void doUpload(double[] src, int srcOffset, Buffer dst) {
+        float[] d = data(dst);
+        int o = dst.offset();
+        for (int i = 0; i < dst.length(); i++) {
+            d[o + i] = (float) src[srcOffset + i];
+        }
+    }
+
+    @Override
+    protected void doDownload(Buffer src, double[] dst, int dstOffset) {
+        float[] s = data(src);
+        int o = src.offset();
+        for (int i = 0; i < src.length(); i++) {
+            dst[dstOffset + i] = s[o + i];
+        }
+    }
+
+    @Override
+    protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
+                          double alpha, Buffer a, int lda, Buffer b, int ldb,
+                          double beta, Buffer c, int ldc) {
+        float[] av = data(a);
+        float[] bv = data(b);
+        float[] cv = data(c);
+        int ao = a.offset();
+        int bo = b.offset();
+        int co = c.offset();
+        // Strides that turn op(A)(i, p) and op(B)(p, j) into array indices whatever the transpose flags.
+        int aRow = transA ? 1 : lda;
+        int aCol = transA ? lda : 1;
+        int bRow = transB ? 1 : ldb;
+        int bCol = transB ? ldb : 1;
+        if (rowScratch.length < n) {
+            rowScratch = new float[n];
+        }
+        float[] acc = rowScratch;
+        float alphaP = (float) alpha; // alpha and beta rounded to this precision
+        float betaP = (float) beta;
+        for (int i = 0; i < m; i++) {
+            // Row i of op(A) * op(B), each element summed over p in ascending order.
+            for (int j = 0; j < n; j++) {
+                acc[j] = 0;
+            }
+            for (int p = 0; p < k; p++) {
+                float aip = av[ao + i * aRow + p * aCol];
+                int bp = bo + p * bRow;
+                for (int j = 0; j < n; j++) {
+                    acc[j] += aip * bv[bp + j * bCol];
+                }
+            }
+            int ci = co + i * ldc;
+            if (beta == 0) {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alphaP * acc[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alphaP * acc[j] + betaP * cv[ci + j];
+                }
+            }
+        }
+    }
+
+    @Override
+    protected void doSigmoidForward(Buffer x, Buffer y) {
+        float[] xv = data(x);
+        float[] yv = data(y);
+        int xo = x.offset();
+        int yo = y.offset();
+        for (int i = 0; i < x.length(); i++) {
+            yv[yo + i] = sigmoid(xv[xo + i]);
+        }
+    }
+
+    @Override
+    protected void doSigmoidBackward(Buffer dy, Buffer y, Buffer dx) {
+        float[] dyv = data(dy);
+        float[] yv = data(y);
+        float[] dxv = data(dx);
+        int dyo = dy.offset();
+        int yo = y.offset();
+        int dxo = dx.offset();
+        for (int i = 0; i < dy.length(); i++) {
+            float out = yv[yo + i];
+            dxv[dxo + i] = dyv[dyo + i] * (out * (1 - out));
+        }
+    }
+
+    @Override
+    protected void doSeedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
+                                         Buffer gates, Buffer s, Buffer h) {
+        float[] zv = data(preact);
+        float[] bv = data(bias);
+        float[] spv = data(sPrev);
+        float[] gv = data(gates);
+        float[] sv = data(s);
+        float[] hv = data(h);
+        int zo = preact.offset();
+        int bo = bias.offset();
+        int spo = sPrev.offset();
+        int go = gates.offset();
+        int so = s.offset();
+        int ho = h.offset();
+        int iOff = GateLayout.I * hidden;
+        int fOff = GateLayout.F * hidden;
+        int gOff = GateLayout.G * hidden;
+        int oOff = GateLayout.O * hidden;
+        for (int r = 0; r < batch; r++) {
+            int zr = zo + r * 4 * hidden;
+            int gr = go + r * 4 * hidden;
+            int sr = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                float gi = sigmoid(zv[zr + iOff + j] + bv[bo + iOff + j]);
+                float gf = sigmoid(zv[zr + fOff + j] + bv[bo + fOff + j]);
+                float gg = (float) Math.tanh(zv[zr + gOff + j] + bv[bo + gOff + j]);
+                float go2 = sigmoid(zv[zr + oOff + j] + bv[bo + oOff + j]);
+                float state = gg * gi + spv[spo + sr + j] * gf;
+                gv[gr + iOff + j] = gi;
+                gv[gr + fOff + j] = gf;
+                gv[gr + gOff + j] = gg;
+                gv[gr + oOff + j] = go2;
+                sv[so + sr + j] = state;
+                hv[ho + sr + j] = state * go2;
+            }
+        }
+    }
+
+    @Override
+    protected void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev, Buffer dh,
+                                          Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
+        float[] gv = data(gates);
+        float[] sv = data(s);
+        float[] spv = data(sPrev);
+        float[] dhv = data(dh);
+        float[] dsnv = data(dsNext);
+        float[] dzv = data(dPreact);
+        float[] dspv = data(dsPrev);
+        int go = gates.offset();
+        int so = s.offset();
+        int spo = sPrev.offset();
+        int dho = dh.offset();
+        int dsno = dsNext.offset();
+        int dzo = dPreact.offset();
+        int dspo = dsPrev.offset();
+        int iOff = GateLayout.I * hidden;
+        int fOff = GateLayout.F * hidden;
+        int gOff = GateLayout.G * hidden;
+        int oOff = GateLayout.O * hidden;
+        for (int r = 0; r < batch; r++) {
+            int gr = go + r * 4 * hidden;
+            int zr = dzo + r * 4 * hidden;
+            int sr = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                float gi = gv[gr + iOff + j];
+                float gf = gv[gr + fOff + j];
+                float gg = gv[gr + gOff + j];
+                float go2 = gv[gr + oOff + j];
+                float dhj = dhv[dho + sr + j];
+                float ds = go2 * dhj + dsnv[dsno + sr + j];
+                float dO = sv[so + sr + j] * dhj;
+                float dI = gg * ds;
+                float dG = gi * ds;
+                float dF = spv[spo + sr + j] * ds;
+                dzv[zr + iOff + j] = (1 - gi) * gi * dI;
+                dzv[zr + fOff + j] = (1 - gf) * gf * dF;
+                dzv[zr + oOff + j] = (1 - go2) * go2 * dO;
+                dzv[zr + gOff + j] = (1 - gg * gg) * dG;
+                dspv[dspo + sr + j] = ds * gf;
+            }
+        }
+    }
+
+    @Override
+    protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
+                                             Buffer absErrorSum, boolean accumulate) {
+        float[] ov = data(out);
+        float[] tv = data(target);
+        float[] dv = data(dPreact);
+        float[] ev = data(absErrorSum);
+        int oo = out.offset();
+        int to = target.offset();
+        int dO = dPreact.offset();
+        int eo = absErrorSum.offset();
+        for (int r = 0; r < batch; r++) {
+            float err = accumulate ? ev[eo + r] : 0;
+            for (int j = 0; j < outputs; j++) {
+                int idx = r * outputs + j;
+                float o = ov[oo + idx];
+                float miss = tv[to + idx] - o; // the seed's layer_2_error = y - layer_2
+                dv[dO + idx] = -miss * (o * (1 - o));
+                err += Math.abs(miss);
+            }
+            ev[eo + r] = err;
+        }
+    }
+
+    @Override
+    protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
+                                         boolean accumulate) {
+        float[] hv = data(h);
+        float[] tv = data(target);
+        float[] dv = data(dh);
+        float[] lv = data(lossSum);
+        int ho = h.offset();
+        int to = target.offset();
+        int dO = dh.offset();
+        int lo = lossSum.offset();
+        for (int r = 0; r < batch; r++) {
+            float diff = hv[ho + r * hidden] - tv[to + r];
+            float loss = diff * diff;
+            lv[lo + r] = accumulate ? lv[lo + r] + loss : loss;
+            int row = dO + r * hidden;
+            dv[row] = 2 * diff;
+            for (int j = 1; j < hidden; j++) {
+                dv[row + j] = 0;
+            }
+        }
+    }
+
+    @Override
+    protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
+        float[] sv = data(src);
+        float[] dv = data(dst);
+        int so = src.offset();
+        int dO = dst.offset();
+        for (int j = 0; j < cols; j++) {
+            float sum = accumulate ? dv[dO + j] : 0;
+            for (int r = 0; r < rows; r++) {
+                sum += sv[so + r * cols + j];
+            }
+            dv[dO + j] = sum;
+        }
+    }
+
+    @Override
+    protected void doSgdUpdate(Buffer params, Buffer grads, double learningRate) {
+        float[] pv = data(params);
+        float[] gv = data(grads);
+        int po = params.offset();
+        int go = grads.offset();
+        float lr = (float) learningRate;
+        for (int i = 0; i < params.length(); i++) {
+            pv[po + i] -= lr * gv[go + i];
+        }
+    }
+
+    @Override
+    protected void doSynchronize() {
+        // Everything already ran.
+    }
+
+    @Override
+    protected void doClose() {
+        rowScratch = new float[0];
+    }
+
+    private static float sigmoid(float x) {
+        return 1 / (1 + (float) Math.exp(-x));
+    }
+}

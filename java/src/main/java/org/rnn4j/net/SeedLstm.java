@@ -1,0 +1,301 @@
+package org.rnn4j.net;
+
+import java.util.List;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.GateLayout;
+import org.rnn4j.rng.NumpyRandom;
+
+/**
+ * nicodjimenez's minimal LSTM, written once against {@link Backend}: gates over the concatenation {@code [x, h]},
+ * {@code s = g * i + s_prev * f}, {@code h = s * o} (no tanh on the cell), squared loss on {@code h[0]} at every step,
+ * plain SGD. Learns to map a fixed sequence of random inputs to a target sequence.
+ *
+ * <p>Parameters: {@code W (4H, X + H)}, gate blocks {@code [i | f | g | o]} as fixed by {@link GateLayout} (block
+ * {@code i} is the seed's {@code wi}, and so on), then {@code b (4H)}. The gate pre-activations are computed as
+ * {@code x . W[:, :X]^T + h_prev . W[:, X:]^T} (two GEMMs over views of {@code W}), which sums the seed's single
+ * dot product over {@code [x, h]} in two parts. Gradients are summed over the time steps and batch rows.
+ */
+public final class SeedLstm implements AutoCloseable {
+
+    private static final int WEIGHTS = 0;
+    private static final int BIAS = 1;
+
+    private final Backend backend;
+    private final int hidden;
+    private final int inputDim;
+    private final int concat;
+    private final ParameterArena arena;
+
+    /** A network with zero weights; call {@link #initLikeSeed} or {@link #setParameters}. */
+    public SeedLstm(Backend backend, int hidden, int inputDim) {
+        if (hidden < 1) {
+            throw new IllegalArgumentException("hidden must be at least 1, got " + hidden);
+        }
+        if (inputDim < 1) {
+            throw new IllegalArgumentException("inputDim must be at least 1, got " + inputDim);
+        }
+        this.backend = backend;
+        this.hidden = hidden;
+        this.inputDim = inputDim;
+        this.concat = Math.addExact(inputDim, hidden);
+        this.arena = new ParameterArena(backend, new ParameterArena.Layout()
+                .add("W", GateLayout.GATES * hidden, concat)
+                .add("b", 1, GateLayout.GATES * hidden));
+    }
+
+    /**
+     * The seed's initialisation, quirks kept: {@code rand_arr} reseeds with {@code seed} before every array, so the
+     * four weight matrices {@code wg, wi, wf, wo} start equal, and so do the four biases; each value is
+     * {@code rand * (0.1 - -0.1) + -0.1}. The generator is left where the seed leaves it, after the last bias, where
+     * the seed goes on to draw its inputs.
+     */
+    public void initLikeSeed(NumpyRandom rng, long seed) {
+        int h = hidden;
+        double[] values = new double[arena.size()];
+        // The seed's order of rand_arr calls; each reseeds, so each gate gets the same draws.
+        int[] weightOrder = {GateLayout.G, GateLayout.I, GateLayout.F, GateLayout.O};
+        double[] block = new double[h * concat];
+        for (int gate : weightOrder) {
+            randArr(rng, seed, block);
+            System.arraycopy(block, 0, values, gate * h * concat, block.length);
+        }
+        int biasOffset = arena.tensors().get(BIAS).offset();
+        double[] bias = new double[h];
+        for (int gate : weightOrder) {
+            randArr(rng, seed, bias);
+            System.arraycopy(bias, 0, values, biasOffset + gate * h, h);
+        }
+        setParameters(values);
+    }
+
+    private static void randArr(NumpyRandom rng, long seed, double[] out) {
+        double a = -0.1;
+        double b = 0.1;
+        rng.seed(seed);
+        rng.randomSample(out);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = out[i] * (b - a) + a;
+        }
+    }
+
+    public int hidden() {
+        return hidden;
+    }
+
+    public int inputDim() {
+        return inputDim;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    public List<ParamTensor> parameterTensors() {
+        return arena.tensors();
+    }
+
+    public double[] parameters() {
+        return backend.download(arena.params());
+    }
+
+    public void setParameters(double[] values) {
+        if (values.length != arena.size()) {
+            throw new IllegalArgumentException("values must hold " + arena.size() + " parameters, holds "
+                    + values.length);
+        }
+        backend.upload(values, arena.params());
+    }
+
+    /** The gradients left by the last {@link #computeGradients}. */
+    public double[] gradients() {
+        return backend.download(arena.grads());
+    }
+
+    /** A workspace for {@code batch} sequences of {@code steps} steps. */
+    public Workspace workspace(int steps, int batch) {
+        return new Workspace(steps, batch);
+    }
+
+    /** Forward, loss and backward over the workspace's sequences, then {@code params -= lr * grads}. */
+    public void trainStep(Workspace ws, double learningRate) {
+        computeGradients(ws);
+        backend.sgdUpdate(arena.params(), arena.grads(), learningRate);
+    }
+
+    /** Forward, then loss and backward together (the seed computes the loss on its way back): fills the gradients. */
+    public void computeGradients(Workspace ws) {
+        forward(ws);
+        backward(ws);
+    }
+
+    /** The forward pass over every step. */
+    public void forward(Workspace ws) {
+        int b = ws.batch;
+        int h = hidden;
+        int g4 = GateLayout.GATES * h;
+        Buffer w = arena.param(WEIGHTS);
+        Buffer wx = w;                                      // (4H, X) view, leading dimension X + H
+        Buffer wh = w.slice(inputDim, w.length() - inputDim); // (4H, H) view, leading dimension X + H
+        Buffer bias = arena.param(BIAS);
+        for (int t = 0; t < ws.steps; t++) {
+            Buffer gates = ws.gatesAt(t); // (B, 4H): pre-activations, then the gates in place
+            backend.gemm(false, true, b, g4, inputDim, 1, ws.inputAt(t), inputDim, wx, concat, 0, gates, g4);
+            backend.gemm(false, true, b, g4, h, 1, ws.hPrev(t), h, wh, concat, 1, gates, g4);
+            backend.seedLstmCellForward(b, h, gates, bias, ws.sPrev(t), gates, ws.stateAt(ws.s, t),
+                    ws.stateAt(ws.h, t));
+        }
+    }
+
+    private void backward(Workspace ws) {
+        int b = ws.batch;
+        int h = hidden;
+        int g4 = GateLayout.GATES * h;
+        Buffer w = arena.param(WEIGHTS);
+        Buffer wh = w.slice(inputDim, w.length() - inputDim);
+        Buffer dw = arena.grad(WEIGHTS);
+        Buffer dwx = dw;
+        Buffer dwh = dw.slice(inputDim, dw.length() - inputDim);
+        Buffer db = arena.grad(BIAS);
+        for (int t = ws.steps - 1; t >= 0; t--) {
+            boolean last = t == ws.steps - 1;
+            Buffer dz = ws.stepOf(ws.dPreact, t, g4);       // (B, 4H)
+            // dh = dL_t/dh (written) + dz_{t+1} . W[:, X:] (the gradient through the next step's [x, h])
+            backend.seedLstmSquaredLoss(b, h, ws.stateAt(ws.h, t), ws.targetAt(t), ws.dh, ws.loss, !last);
+            if (!last) {
+                backend.gemm(false, false, b, h, g4, 1, ws.stepOf(ws.dPreact, t + 1, g4), g4, wh, concat, 1,
+                        ws.dh, h);
+            }
+            backend.seedLstmCellBackward(b, h, ws.gatesAt(t), ws.stateAt(ws.s, t), ws.sPrev(t), ws.dh,
+                    last ? ws.zeros : ws.ds, dz, ws.ds);
+            double beta = last ? 0 : 1; // written at the first step back, accumulated after
+            backend.gemm(true, false, g4, inputDim, b, 1, dz, g4, ws.inputAt(t), inputDim, beta, dwx, concat);
+            backend.gemm(true, false, g4, h, b, 1, dz, g4, ws.hPrev(t), h, beta, dwh, concat);
+            backend.sumRows(b, g4, dz, db, !last);
+        }
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+
+    /** The activations of {@code B} sequences of {@code T} steps, time-major. */
+    public final class Workspace implements AutoCloseable {
+        private final int steps;
+        private final int batch;
+        private final Buffer x;        // (T, B, X) inputs
+        private final Buffer target;   // (T, B) targets for h[0]
+        private final Buffer gates;    // (T, B, 4H) post-activation gates, the backward's workspace
+        private final Buffer s;        // (T, B, H) cell states
+        private final Buffer h;        // (T, B, H) outputs
+        private final Buffer zeros;    // (B, H) never written: s and h before the first step, ds after the last
+        private final Buffer dPreact;  // (T, B, 4H) dL/d(gate pre-activations)
+        private final Buffer dh;       // (B, H) total gradient reaching the current step's h
+        private final Buffer ds;       // (B, H) cell-state gradient carried to the previous step
+        private final Buffer loss;     // (B) loss summed over the steps
+        private final double[] hostH0;
+
+        private Workspace(int steps, int batch) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+            }
+            if (batch < 1) {
+                throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            }
+            this.steps = steps;
+            this.batch = batch;
+            int tb = Math.multiplyExact(steps, batch);
+            int g4 = GateLayout.GATES * hidden;
+            x = backend.allocate(Math.multiplyExact(tb, inputDim));
+            target = backend.allocate(tb);
+            gates = backend.allocate(Math.multiplyExact(tb, g4));
+            s = backend.allocate(Math.multiplyExact(tb, hidden));
+            h = backend.allocate(Math.multiplyExact(tb, hidden));
+            zeros = backend.allocate(batch * hidden);
+            dPreact = backend.allocate(Math.multiplyExact(tb, g4));
+            dh = backend.allocate(batch * hidden);
+            ds = backend.allocate(batch * hidden);
+            loss = backend.allocate(batch);
+            hostH0 = new double[1];
+        }
+
+        public int steps() {
+            return steps;
+        }
+
+        public int batch() {
+            return batch;
+        }
+
+        /** Inputs {@code (T, B, X)}, time-major. */
+        public void setInputs(double[] values) {
+            backend.upload(checked(values, x, "inputs"), x);
+        }
+
+        /** Targets for {@code h[0]}, {@code (T, B)}, time-major. */
+        public void setTargets(double[] values) {
+            backend.upload(checked(values, target, "targets"), target);
+        }
+
+        /** {@code h[b, 0]} at every step, {@code (T, B)}: the seed's predictions. Waits for the device. */
+        public double[] predictions() {
+            double[] out = new double[steps * batch];
+            for (int t = 0; t < steps; t++) {
+                for (int r = 0; r < batch; r++) {
+                    backend.download(h.slice((t * batch + r) * hidden, 1), hostH0, 0);
+                    out[t * batch + r] = hostH0[0];
+                }
+            }
+            return out;
+        }
+
+        /** The loss of each sequence, summed over its steps, from the last backward. Waits for the device. */
+        public double[] losses() {
+            return backend.download(loss);
+        }
+
+        private double[] checked(double[] values, Buffer into, String name) {
+            if (values.length != into.length()) {
+                throw new IllegalArgumentException(name + " must hold " + into.length() + " values, hold "
+                        + values.length);
+            }
+            return values;
+        }
+
+        private Buffer stepOf(Buffer seq, int t, int width) {
+            return seq.slice(t * batch * width, batch * width);
+        }
+
+        private Buffer inputAt(int t) {
+            return stepOf(x, t, inputDim);
+        }
+
+        private Buffer targetAt(int t) {
+            return stepOf(target, t, 1);
+        }
+
+        private Buffer gatesAt(int t) {
+            return stepOf(gates, t, GateLayout.GATES * hidden);
+        }
+
+        private Buffer stateAt(Buffer seq, int t) {
+            return stepOf(seq, t, hidden);
+        }
+
+        private Buffer hPrev(int t) {
+            return t == 0 ? zeros : stateAt(h, t - 1);
+        }
+
+        private Buffer sPrev(int t) {
+            return t == 0 ? zeros : stateAt(s, t - 1);
+        }
+
+        @Override
+        public void close() {
+            for (Buffer buf : new Buffer[] {x, target, gates, s, h, zeros, dPreact, dh, ds, loss}) {
+                buf.close();
+            }
+        }
+    }
+}
