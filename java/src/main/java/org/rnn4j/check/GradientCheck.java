@@ -1,0 +1,170 @@
+package org.rnn4j.check;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.cpu.CpuBackend64;
+import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.net.ParamTensor;
+import org.rnn4j.net.SeedLstm;
+import org.rnn4j.rng.NumpyRandom;
+
+/**
+ * Proves the CPU reference's backward passes: for every parameter of a small network with random weights and data,
+ * the analytic gradient against a central finite difference of the loss, in float64.
+ *
+ * <p>The difference is the fourth-order central stencil
+ * {@code (-L(w + 2e) + 8 L(w + e) - 8 L(w - e) + L(w - 2e)) / 12e} with {@code e = 1e-4}: its truncation error
+ * ({@code ~e^4}) and rounding error ({@code ~1e-16 * L / e}) both stay near 1e-12, far below the 1e-6 the check
+ * demands, where the two-point difference would leave small gradients near its own noise.
+ *
+ * <p>The relative error of one parameter is {@code |analytic - numeric| / max(|analytic|, |numeric|, floor)} with
+ * {@code floor = 1e-3 * max |analytic|} over the whole network. A finite difference resolves a derivative only to an
+ * absolute accuracy set by the loss (about 1e-12 here), so a gradient a thousand times smaller than the network's
+ * largest is judged at that scale rather than against itself; any wrong term in a backward pass still shows as an
+ * error of the order of the gradients it feeds.
+ */
+public final class GradientCheck {
+
+    /** The error threshold of {@code rnn4j gradcheck}. */
+    public static final double THRESHOLD = 1e-6;
+    private static final double STEP = 1e-4;
+    private static final double FLOOR_FRACTION = 1e-3;
+
+    /** The worst parameter of one tensor. */
+    public record TensorResult(ParamTensor tensor, double maxRelativeError, int worstIndex, double analytic,
+                               double numeric) {
+    }
+
+    /** Every tensor of one network. */
+    public record Result(String network, String setting, List<TensorResult> tensors) {
+        public double maxRelativeError() {
+            return tensors.stream().mapToDouble(TensorResult::maxRelativeError).max().orElse(Double.NaN);
+        }
+
+        public boolean passed() {
+            return maxRelativeError() < THRESHOLD;
+        }
+    }
+
+    private GradientCheck() {
+    }
+
+    /** The binary-addition RNN, hidden 5, a batch of 3 random problems, random weights in [-1, 1). */
+    public static Result rnn(long seed) {
+        int hidden = 5;
+        int batch = 3;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             BinaryAdditionRnn net = new BinaryAdditionRnn(backend, hidden);
+             BinaryAdditionRnn.Workspace ws = net.workspace(batch)) {
+            net.initLikeSeed(rng);
+            int[] a = new int[batch];
+            int[] b = new int[batch];
+            for (int r = 0; r < batch; r++) {
+                a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+                b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+            }
+            ws.setProblems(a, b);
+            double[] params = net.parameters();
+            net.computeGradients(ws);
+            double[] analytic = net.gradients();
+            // L = 1/2 * sum over steps and rows of (out - y)^2, computed here from the outputs, in double
+            ToDoubleFunction<double[]> loss = p -> {
+                net.setParameters(p);
+                net.forward(ws, false);
+                double[] out = ws.outputs(); // (T, B)
+                double sum = 0;
+                for (int t = 0; t < BinaryAdditionRnn.BITS; t++) {
+                    for (int r = 0; r < batch; r++) {
+                        double diff = out[t * batch + r] - (((a[r] + b[r]) >> t) & 1);
+                        sum += 0.5 * diff * diff;
+                    }
+                }
+                return sum;
+            };
+            return new Result("rnn", "hidden " + hidden + ", batch " + batch + ", " + BinaryAdditionRnn.BITS
+                    + " steps, seed " + seed, compare(net.parameterTensors(), params, analytic, loss));
+        }
+    }
+
+    /** The seed LSTM, hidden 4, input 3, 5 steps, batch 2, random weights in [-0.5, 0.5), inputs and targets. */
+    public static Result lstm(long seed) {
+        int hidden = 4;
+        int input = 3;
+        int steps = 5;
+        int batch = 2;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             SeedLstm net = new SeedLstm(backend, hidden, input);
+             SeedLstm.Workspace ws = net.workspace(steps, batch)) {
+            double[] params = new double[net.parameters().length];
+            for (int i = 0; i < params.length; i++) {
+                params[i] = rng.randomSample() - 0.5;
+            }
+            double[] inputs = new double[steps * batch * input];
+            rng.randomSample(inputs);
+            double[] targets = new double[steps * batch];
+            for (int i = 0; i < targets.length; i++) {
+                targets[i] = rng.randomSample() - 0.5;
+            }
+            ws.setInputs(inputs);
+            ws.setTargets(targets);
+            net.setParameters(params);
+            net.computeGradients(ws);
+            double[] analytic = net.gradients();
+            // L = sum over steps and rows of (h[0] - target)^2, as the network's own loss operation sums it
+            ToDoubleFunction<double[]> loss = p -> {
+                net.setParameters(p);
+                net.computeGradients(ws);
+                double sum = 0;
+                for (double l : ws.losses()) {
+                    sum += l;
+                }
+                return sum;
+            };
+            return new Result("lstm", "hidden " + hidden + ", input " + input + ", " + steps + " steps, batch "
+                    + batch + ", seed " + seed, compare(net.parameterTensors(), params, analytic, loss));
+        }
+    }
+
+    private static List<TensorResult> compare(List<ParamTensor> tensors, double[] params, double[] analytic,
+                                              ToDoubleFunction<double[]> loss) {
+        double[] p = params.clone();
+        double largest = 0;
+        for (double g : analytic) {
+            largest = Math.max(largest, Math.abs(g));
+        }
+        double floor = Math.max(FLOOR_FRACTION * largest, Double.MIN_NORMAL);
+        List<TensorResult> results = new ArrayList<>();
+        for (ParamTensor t : tensors) {
+            double worst = -1;
+            int worstIndex = -1;
+            double worstA = 0;
+            double worstN = 0;
+            for (int i = t.offset(); i < t.offset() + t.size(); i++) {
+                double numeric = (-at(loss, p, i, 2 * STEP) + 8 * at(loss, p, i, STEP)
+                        - 8 * at(loss, p, i, -STEP) + at(loss, p, i, -2 * STEP)) / (12 * STEP);
+                double a = analytic[i];
+                double rel = Math.abs(a - numeric) / Math.max(floor, Math.max(Math.abs(a), Math.abs(numeric)));
+                if (rel > worst || Double.isNaN(rel)) {
+                    worst = rel;
+                    worstIndex = i - t.offset();
+                    worstA = a;
+                    worstN = numeric;
+                }
+            }
+            results.add(new TensorResult(t, worst, worstIndex, worstA, worstN));
+        }
+        return results;
+    }
+
+    private static double at(ToDoubleFunction<double[]> loss, double[] p, int i, double delta) {
+        double saved = p[i];
+        p[i] = saved + delta;
+        double value = loss.applyAsDouble(p);
+        p[i] = saved;
+        return value;
+    }
+}

@@ -1,0 +1,53 @@
+package org.rnn4j.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.rnn4j.check.GradientCheck;
+import org.rnn4j.net.ParamTensor;
+import org.rnn4j.rng.NumpyRandom;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rnn4j gradcheck rnn|lstm}. */
+@Command(name = "gradcheck", mixinStandardHelpOptions = true,
+        description = {"Check a network's backward pass against finite differences of its loss, in float64 on the "
+                + "CPU, on a small network with random weights and data; every parameter is checked.",
+                "The last line is 'max relative error <E>'; exit code 0 when E < 1e-6, 1 otherwise."})
+final class GradcheckCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "NETWORK", description = "rnn or lstm")
+    String network;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Seed for the random weights and data. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (seed < 0 || seed > NumpyRandom.MAX_SEED) {
+            throw new UsageException("--seed must be between 0 and " + NumpyRandom.MAX_SEED + ", got " + seed);
+        }
+        GradientCheck.Result result = switch (network) {
+            case "rnn" -> GradientCheck.rnn(seed);
+            case "lstm" -> GradientCheck.lstm(seed);
+            default -> throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn or lstm)");
+        };
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("gradient check, " + network + " (" + result.setting() + "), float64, fourth-order central "
+                + "differences");
+        for (GradientCheck.TensorResult t : result.tensors()) {
+            ParamTensor p = t.tensor();
+            out.printf(Locale.ROOT, "  %-10s (%d x %d): max relative error %.3e at element %d (analytic %.9e, "
+                    + "numeric %.9e)%n", p.name(), p.rows(), p.cols(), t.maxRelativeError(), t.worstIndex(),
+                    t.analytic(), t.numeric());
+        }
+        out.printf(Locale.ROOT, "max relative error %.3e%n", result.maxRelativeError());
+        return result.passed() ? 0 : Main.FAILURE;
+    }
+}

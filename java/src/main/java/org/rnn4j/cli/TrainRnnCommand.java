@@ -1,0 +1,116 @@
+package org.rnn4j.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.io.Traces;
+import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.train.RnnTrainer;
+import org.rnn4j.train.Trained;
+import org.rnn4j.train.TrainingListener;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code rnn4j train rnn}: iamtrask's binary-addition RNN. */
+@Command(name = "rnn", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train iamtrask's RNN to add 8-bit binary numbers, one random pair a + b (a, b < 128) per "
+                + "iteration, then test it on all 16384 pairs.",
+                "The defaults are the seed's settings; with --precision float64 the run reproduces the seed's numbers."})
+final class TrainRnnCommand implements Callable<Integer> {
+
+    @Option(names = "--hidden", paramLabel = "N", defaultValue = "16",
+            description = "Hidden units. Default: ${DEFAULT-VALUE}.")
+    int hidden;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "10000",
+            description = "Training iterations (one problem each). Default: ${DEFAULT-VALUE}.")
+    int iterations;
+
+    @Option(names = "--report-every", paramLabel = "N", defaultValue = "1000",
+            description = "Report (and trace) every N iterations, as the seed prints. Default: ${DEFAULT-VALUE}.")
+    int reportEvery;
+
+    @Mixin
+    TrainOptions options;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Precision precision = options.validate();
+        TrainOptions.atLeastOne(hidden, "--hidden");
+        TrainOptions.atLeastOne(iterations, "--iterations");
+        TrainOptions.atLeastOne(reportEvery, "--report-every");
+        if ((long) hidden * hidden > Integer.MAX_VALUE / 2) {
+            throw new UsageException("--hidden " + hidden + " is too large (hidden * hidden must fit one buffer)");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (TrainingSession session = new TrainingSession(options, precision, "rnn", iterations, "error", out,
+                spec.commandLine().getErr())) {
+            session.print(String.format(Locale.ROOT, "hidden %d, %d iterations, learning rate %s, seed %d",
+                    hidden, iterations, options.learningRate, options.seed));
+            TrainingListener<RnnTrainer.Report> listener = new TrainingListener<>() {
+                @Override
+                public void iterationDone(int iteration) {
+                    session.progress.iterationDone(iteration);
+                }
+
+                @Override
+                public void report(RnnTrainer.Report r) {
+                    if (session.tracing()) {
+                        session.trace(Traces.rnn(r));
+                    }
+                    session.progress.report(r.iteration(), r.error(), String.format(Locale.ROOT,
+                            "%3d + %3d = %3d %s", r.a(), r.b(), r.predicted(),
+                            r.predicted() == r.sum() ? "(right)" : "(true " + r.sum() + ")"));
+                }
+            };
+            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate);
+            Trained<BinaryAdditionRnn> trained = RnnTrainer.train(session.backend, config,
+                    j -> j % reportEvery == 0, listener);
+            try (BinaryAdditionRnn net = trained.network()) {
+                session.progress.finish();
+                RnnTrainer.Accuracy acc = RnnTrainer.accuracy(net);
+                Trained.Timing timing = trained.timing();
+                session.print(String.format(Locale.ROOT, "trained in %.3f s (%,.0f iterations/s)", timing.seconds(),
+                        timing.iterationsPerSecond()));
+                session.print(String.format(Locale.ROOT, "accuracy: %d of %d pairs added exactly (%.4f)",
+                        acc.correct(), acc.total(), acc.fraction()));
+                for (int[] pair : samples(acc)) {
+                    int got = acc.predicted(pair[0], pair[1]);
+                    int want = pair[0] + pair[1];
+                    session.print(String.format(Locale.ROOT, "  %3d + %3d = %3d  %s", pair[0], pair[1], got,
+                            got == want ? "right" : "wrong, the sum is " + want));
+                }
+                ObjectNode summary = session.summaryBase("rnn", timing);
+                summary.put("hidden", hidden);
+                summary.put("accuracy", acc.fraction());
+                session.finish(summary);
+            }
+        }
+        return 0;
+    }
+
+    /** A few pairs to show: up to three the network gets wrong, then fixed ones spread over the range. */
+    private static List<int[]> samples(RnnTrainer.Accuracy acc) {
+        int n = BinaryAdditionRnn.ADDEND_LIMIT;
+        List<int[]> pairs = new ArrayList<>();
+        for (int i = 0; i < n * n && pairs.size() < 3; i++) {
+            if (acc.predictions()[i] != i / n + i % n) {
+                pairs.add(new int[] {i / n, i % n});
+            }
+        }
+        int[][] fixed = {{9, 60}, {127, 127}, {64, 63}, {85, 42}, {0, 1}};
+        for (int i = 0; pairs.size() < 5; i++) {
+            pairs.add(fixed[i]);
+        }
+        return pairs;
+    }
+}

@@ -1,0 +1,123 @@
+package org.rnn4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Backends;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.io.AtomicFile;
+import org.rnn4j.train.Trained;
+
+/**
+ * The plumbing one training command needs around the training itself: the backend, the trace and summary files
+ * (opened before any work, so that a bad path fails at once; moved into place only when the run succeeds), progress,
+ * and the summary at the end.
+ */
+final class TrainingSession implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    final Backend backend;
+    final Progress progress;
+    final PrintWriter out;
+    private final TrainOptions options;
+    private final AtomicFile trace;
+    private final AtomicFile summary;
+
+    TrainingSession(TrainOptions options, Precision precision, String network, int iterations, String lossName,
+                    PrintWriter out, PrintWriter err) {
+        this.options = options;
+        this.out = out;
+        AtomicFile traceFile = null;
+        AtomicFile summaryFile = null;
+        try {
+            traceFile = options.trace == null ? null : AtomicFile.open(options.trace, "--trace");
+            summaryFile = options.summary == null ? null : AtomicFile.open(options.summary, "--summary");
+        } catch (AtomicFile.UnwritableException e) {
+            if (traceFile != null) {
+                traceFile.close();
+            }
+            throw new UsageException(e.getMessage());
+        }
+        this.trace = traceFile;
+        this.summary = summaryFile;
+        Backends.Choice choice;
+        try {
+            choice = Backends.choose(options.backend);
+        } catch (IllegalArgumentException e) {
+            close();
+            throw new UsageException("--backend: " + e.getMessage());
+        }
+        if (choice.fallbackNote() != null) {
+            err.println("rnn4j: " + choice.fallbackNote());
+            err.flush();
+        }
+        this.backend = choice.provider().create(precision);
+        boolean terminal = System.console() != null;
+        this.progress = new Progress(out, terminal, options.quiet, iterations, lossName);
+        if (!options.quiet) {
+            out.println("rnn4j train " + network + ": " + backend.description());
+        }
+    }
+
+    boolean tracing() {
+        return trace != null;
+    }
+
+    void trace(ObjectNode record) {
+        trace.println(record.toString());
+    }
+
+    /** A summary object with the fields every network shares; the caller adds its result. */
+    ObjectNode summaryBase(String network, Trained.Timing timing) {
+        ObjectNode s = JSON.createObjectNode();
+        s.put("network", network);
+        s.put("backend", backend.name());
+        s.put("precision", backend.precision().cliName());
+        s.put("seed", options.seed);
+        s.put("learning_rate", options.learningRate);
+        s.put("iterations", timing.iterations());
+        s.put("seconds", timing.seconds());
+        s.put("iterations_per_second", timing.iterationsPerSecond());
+        return s;
+    }
+
+    /** Moves the trace into place and writes the summary; only a successful run gets here. */
+    void finish(ObjectNode summaryObject) {
+        try {
+            if (trace != null) {
+                trace.commit();
+            }
+            if (summary != null) {
+                summary.println(JSON.writeValueAsString(summaryObject));
+                summary.commit();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save the output: " + e.getMessage(), e);
+        }
+    }
+
+    void print(String line) {
+        if (!options.quiet) {
+            out.println(line);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (trace != null) {
+            trace.close();
+        }
+        if (summary != null) {
+            summary.close();
+        }
+        if (backend != null) {
+            backend.close();
+        }
+        out.flush();
+    }
+}
