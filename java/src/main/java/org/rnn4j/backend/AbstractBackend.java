@@ -37,6 +37,8 @@ public abstract class AbstractBackend implements Backend {
                                    double alpha, Buffer a, int lda, Buffer b, int ldb,
                                    double beta, Buffer c, int ldc);
 
+    protected abstract void doCopyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst);
+
     protected abstract void doSigmoidForward(Buffer x, Buffer y);
 
     protected abstract void doSigmoidBackward(Buffer dy, Buffer y, Buffer dx);
@@ -120,6 +122,16 @@ public abstract class AbstractBackend implements Backend {
         disjoint(c, "c", a, "a");
         disjoint(c, "c", b, "b");
         doGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
+    public final void copyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst) {
+        positive(rows, "rows");
+        positive(cols, "cols");
+        matrix(src, "src", rows, cols, ldSrc, "ldSrc");
+        matrix(dst, "dst", rows, cols, ldDst, "ldDst");
+        disjoint(dst, "dst", src, "src");
+        doCopyMatrix(rows, cols, src, ldSrc, dst, ldDst);
     }
 
     @Override

@@ -68,6 +68,12 @@ public interface Backend extends AutoCloseable {
               double alpha, Buffer a, int lda, Buffer b, int ldb,
               double beta, Buffer c, int ldc);
 
+    /**
+     * Copies a {@code (rows, cols)} matrix between strided places: {@code dst[r * ldDst + c] = src[r * ldSrc + c]}.
+     * The seed LSTM uses it to place {@code h} beside {@code x} in the next step's concatenated input {@code [x, h]}.
+     */
+    void copyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst);
+
     /** {@code y = 1 / (1 + exp(-x))}, elementwise over equal lengths; {@code y} may be {@code x}. */
     void sigmoidForward(Buffer x, Buffer y);
 

@@ -129,7 +129,7 @@ public final class GradientCheck {
         }
     }
 
-    private static List<TensorResult> compare(List<ParamTensor> tensors, double[] params, double[] analytic,
+    static List<TensorResult> compare(List<ParamTensor> tensors, double[] params, double[] analytic,
                                               ToDoubleFunction<double[]> loss) {
         double[] p = params.clone();
         double largest = 0;

@@ -65,21 +65,18 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         return arena.tensors();
     }
 
+    /** All parameters, in the order of {@link #parameterTensors()}. Waits for the device. */
     public double[] parameters() {
-        return backend.download(arena.params());
+        return arena.downloadParams();
     }
 
     public void setParameters(double[] values) {
-        if (values.length != arena.size()) {
-            throw new IllegalArgumentException("values must hold " + arena.size() + " parameters, holds "
-                    + values.length);
-        }
-        backend.upload(values, arena.params());
+        arena.uploadParams(values);
     }
 
-    /** The gradients left by the last {@link #computeGradients}. */
+    /** The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device. */
     public double[] gradients() {
-        return backend.download(arena.grads());
+        return arena.downloadGrads();
     }
 
     /** A workspace for batches of {@code batch} problems. */
@@ -90,7 +87,7 @@ public final class BinaryAdditionRnn implements AutoCloseable {
     /** Forward and backward over the workspace's problems, then {@code params -= lr * grads}. */
     public void trainStep(Workspace ws, double learningRate) {
         computeGradients(ws);
-        backend.sgdUpdate(arena.params(), arena.grads(), learningRate);
+        arena.sgdStep(learningRate);
     }
 
     /** Forward with the loss, then backward: leaves the gradients in the arena. */

@@ -11,6 +11,7 @@ import org.rnn4j.backend.Buffer;
  */
 final class ParameterArena implements AutoCloseable {
 
+    private final Backend backend;
     private final List<ParamTensor> tensors;
     private final Buffer params;
     private final Buffer grads;
@@ -28,6 +29,7 @@ final class ParameterArena implements AutoCloseable {
     }
 
     ParameterArena(Backend backend, Layout layout) {
+        this.backend = backend;
         this.tensors = List.copyOf(layout.tensors);
         this.params = backend.allocate(layout.size);
         try {
@@ -46,12 +48,25 @@ final class ParameterArena implements AutoCloseable {
         return params.length();
     }
 
-    Buffer params() {
-        return params;
+    double[] downloadParams() {
+        return backend.download(params);
     }
 
-    Buffer grads() {
-        return grads;
+    void uploadParams(double[] values) {
+        if (values.length != params.length()) {
+            throw new IllegalArgumentException("values must hold " + params.length() + " parameters, holds "
+                    + values.length);
+        }
+        backend.upload(values, params);
+    }
+
+    double[] downloadGrads() {
+        return backend.download(grads);
+    }
+
+    /** Plain SGD over every tensor at once: {@code params -= learningRate * grads}. */
+    void sgdStep(double learningRate) {
+        backend.sgdUpdate(params, grads, learningRate);
     }
 
     Buffer param(int index) {

@@ -12,14 +12,19 @@ import org.rnn4j.rng.NumpyRandom;
  * plain SGD. Learns to map a fixed sequence of random inputs to a target sequence.
  *
  * <p>Parameters: {@code W (4H, X + H)}, gate blocks {@code [i | f | g | o]} as fixed by {@link GateLayout} (block
- * {@code i} is the seed's {@code wi}, and so on), then {@code b (4H)}. The gate pre-activations are computed as
- * {@code x . W[:, :X]^T + h_prev . W[:, X:]^T} (two GEMMs over views of {@code W}), which sums the seed's single
- * dot product over {@code [x, h]} in two parts. Gradients are summed over the time steps and batch rows.
+ * {@code i} is the seed's {@code wi}, and so on), then {@code b (4H)}. Gradients are summed over the time steps and
+ * batch rows.
+ *
+ * <p>Some of the seed's runs amplify rounding (see {@code tools/oracle-sensitivity.sh}), so the arithmetic keeps the
+ * seed's structure where that costs nothing: each step keeps the concatenation {@code xc = [x, h_prev]} and takes one
+ * dot product over it, and the gradient reaching {@code h_prev} adds the four gates' contributions in the seed's order
+ * {@code i, f, o, g}.
  */
 public final class SeedLstm implements AutoCloseable {
 
     private static final int WEIGHTS = 0;
     private static final int BIAS = 1;
+    private static final int[] SEED_BACKWARD_ORDER = {GateLayout.I, GateLayout.F, GateLayout.O, GateLayout.G};
 
     private final Backend backend;
     private final int hidden;
@@ -95,21 +100,18 @@ public final class SeedLstm implements AutoCloseable {
         return arena.tensors();
     }
 
+    /** All parameters, in the order of {@link #parameterTensors()}. Waits for the device. */
     public double[] parameters() {
-        return backend.download(arena.params());
+        return arena.downloadParams();
     }
 
     public void setParameters(double[] values) {
-        if (values.length != arena.size()) {
-            throw new IllegalArgumentException("values must hold " + arena.size() + " parameters, holds "
-                    + values.length);
-        }
-        backend.upload(values, arena.params());
+        arena.uploadParams(values);
     }
 
-    /** The gradients left by the last {@link #computeGradients}. */
+    /** The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device. */
     public double[] gradients() {
-        return backend.download(arena.grads());
+        return arena.downloadGrads();
     }
 
     /** A workspace for {@code batch} sequences of {@code steps} steps. */
@@ -120,7 +122,7 @@ public final class SeedLstm implements AutoCloseable {
     /** Forward, loss and backward over the workspace's sequences, then {@code params -= lr * grads}. */
     public void trainStep(Workspace ws, double learningRate) {
         computeGradients(ws);
-        backend.sgdUpdate(arena.params(), arena.grads(), learningRate);
+        arena.sgdStep(learningRate);
     }
 
     /** Forward, then loss and backward together (the seed computes the loss on its way back): fills the gradients. */
@@ -135,15 +137,15 @@ public final class SeedLstm implements AutoCloseable {
         int h = hidden;
         int g4 = GateLayout.GATES * h;
         Buffer w = arena.param(WEIGHTS);
-        Buffer wx = w;                                      // (4H, X) view, leading dimension X + H
-        Buffer wh = w.slice(inputDim, w.length() - inputDim); // (4H, H) view, leading dimension X + H
         Buffer bias = arena.param(BIAS);
         for (int t = 0; t < ws.steps; t++) {
             Buffer gates = ws.gatesAt(t); // (B, 4H): pre-activations, then the gates in place
-            backend.gemm(false, true, b, g4, inputDim, 1, ws.inputAt(t), inputDim, wx, concat, 0, gates, g4);
-            backend.gemm(false, true, b, g4, h, 1, ws.hPrev(t), h, wh, concat, 1, gates, g4);
+            backend.gemm(false, true, b, g4, concat, 1, ws.xcAt(t), concat, w, concat, 0, gates, g4);
             backend.seedLstmCellForward(b, h, gates, bias, ws.sPrev(t), gates, ws.stateAt(ws.s, t),
                     ws.stateAt(ws.h, t));
+            if (t + 1 < ws.steps) {
+                backend.copyMatrix(b, h, ws.stateAt(ws.h, t), h, ws.hPartOf(t + 1), concat);
+            }
         }
     }
 
@@ -154,8 +156,6 @@ public final class SeedLstm implements AutoCloseable {
         Buffer w = arena.param(WEIGHTS);
         Buffer wh = w.slice(inputDim, w.length() - inputDim);
         Buffer dw = arena.grad(WEIGHTS);
-        Buffer dwx = dw;
-        Buffer dwh = dw.slice(inputDim, dw.length() - inputDim);
         Buffer db = arena.grad(BIAS);
         for (int t = ws.steps - 1; t >= 0; t--) {
             boolean last = t == ws.steps - 1;
@@ -163,14 +163,17 @@ public final class SeedLstm implements AutoCloseable {
             // dh = dL_t/dh (written) + dz_{t+1} . W[:, X:] (the gradient through the next step's [x, h])
             backend.seedLstmSquaredLoss(b, h, ws.stateAt(ws.h, t), ws.targetAt(t), ws.dh, ws.loss, !last);
             if (!last) {
-                backend.gemm(false, false, b, h, g4, 1, ws.stepOf(ws.dPreact, t + 1, g4), g4, wh, concat, 1,
-                        ws.dh, h);
+                // One GEMM per gate, added in the seed's order (i, f, o, g), as its dxc is summed
+                Buffer dzNext = ws.stepOf(ws.dPreact, t + 1, g4);
+                for (int gate : SEED_BACKWARD_ORDER) {
+                    backend.gemm(false, false, b, h, h, 1, dzNext.slice(gate * h, dzNext.length() - gate * h), g4,
+                            wh.slice(gate * h * concat, wh.length() - gate * h * concat), concat, 1, ws.dh, h);
+                }
             }
             backend.seedLstmCellBackward(b, h, ws.gatesAt(t), ws.stateAt(ws.s, t), ws.sPrev(t), ws.dh,
                     last ? ws.zeros : ws.ds, dz, ws.ds);
             double beta = last ? 0 : 1; // written at the first step back, accumulated after
-            backend.gemm(true, false, g4, inputDim, b, 1, dz, g4, ws.inputAt(t), inputDim, beta, dwx, concat);
-            backend.gemm(true, false, g4, h, b, 1, dz, g4, ws.hPrev(t), h, beta, dwh, concat);
+            backend.gemm(true, false, g4, concat, b, 1, dz, g4, ws.xcAt(t), concat, beta, dw, concat);
             backend.sumRows(b, g4, dz, db, !last);
         }
     }
@@ -184,7 +187,7 @@ public final class SeedLstm implements AutoCloseable {
     public final class Workspace implements AutoCloseable {
         private final int steps;
         private final int batch;
-        private final Buffer x;        // (T, B, X) inputs
+        private final Buffer xc;       // (T, B, X + H) each step's [x, h_prev]; h_prev is zero at t = 0
         private final Buffer target;   // (T, B) targets for h[0]
         private final Buffer gates;    // (T, B, 4H) post-activation gates, the backward's workspace
         private final Buffer s;        // (T, B, H) cell states
@@ -207,7 +210,7 @@ public final class SeedLstm implements AutoCloseable {
             this.batch = batch;
             int tb = Math.multiplyExact(steps, batch);
             int g4 = GateLayout.GATES * hidden;
-            x = backend.allocate(Math.multiplyExact(tb, inputDim));
+            xc = backend.allocate(Math.multiplyExact(tb, concat));
             target = backend.allocate(tb);
             gates = backend.allocate(Math.multiplyExact(tb, g4));
             s = backend.allocate(Math.multiplyExact(tb, hidden));
@@ -230,12 +233,24 @@ public final class SeedLstm implements AutoCloseable {
 
         /** Inputs {@code (T, B, X)}, time-major. */
         public void setInputs(double[] values) {
-            backend.upload(checked(values, x, "inputs"), x);
+            if (values.length != steps * batch * inputDim) {
+                throw new IllegalArgumentException("inputs must hold " + steps * batch * inputDim + " values, hold "
+                        + values.length);
+            }
+            double[] rows = new double[xc.length()]; // the h_prev columns stay zero; the forward fills them from t = 1
+            for (int row = 0; row < steps * batch; row++) {
+                System.arraycopy(values, row * inputDim, rows, row * concat, inputDim);
+            }
+            backend.upload(rows, xc);
         }
 
         /** Targets for {@code h[0]}, {@code (T, B)}, time-major. */
         public void setTargets(double[] values) {
-            backend.upload(checked(values, target, "targets"), target);
+            if (values.length != target.length()) {
+                throw new IllegalArgumentException("targets must hold " + target.length() + " values, hold "
+                        + values.length);
+            }
+            backend.upload(values, target);
         }
 
         /** {@code h[b, 0]} at every step, {@code (T, B)}: the seed's predictions. Waits for the device. */
@@ -255,20 +270,18 @@ public final class SeedLstm implements AutoCloseable {
             return backend.download(loss);
         }
 
-        private double[] checked(double[] values, Buffer into, String name) {
-            if (values.length != into.length()) {
-                throw new IllegalArgumentException(name + " must hold " + into.length() + " values, hold "
-                        + values.length);
-            }
-            return values;
-        }
-
         private Buffer stepOf(Buffer seq, int t, int width) {
             return seq.slice(t * batch * width, batch * width);
         }
 
-        private Buffer inputAt(int t) {
-            return stepOf(x, t, inputDim);
+        private Buffer xcAt(int t) {
+            return stepOf(xc, t, concat);
+        }
+
+        /** The {@code h_prev} columns of step {@code t}'s {@code xc}: a {@code (B, H)} matrix, leading dimension X + H. */
+        private Buffer hPartOf(int t) {
+            Buffer step = xcAt(t);
+            return step.slice(inputDim, step.length() - inputDim);
         }
 
         private Buffer targetAt(int t) {
@@ -283,17 +296,13 @@ public final class SeedLstm implements AutoCloseable {
             return stepOf(seq, t, hidden);
         }
 
-        private Buffer hPrev(int t) {
-            return t == 0 ? zeros : stateAt(h, t - 1);
-        }
-
         private Buffer sPrev(int t) {
             return t == 0 ? zeros : stateAt(s, t - 1);
         }
 
         @Override
         public void close() {
-            for (Buffer buf : new Buffer[] {x, target, gates, s, h, zeros, dPreact, dh, ds, loss}) {
+            for (Buffer buf : new Buffer[] {xc, target, gates, s, h, zeros, dPreact, dh, ds, loss}) {
                 buf.close();
             }
         }

@@ -117,6 +117,15 @@ public final class CpuBackend32 extends AbstractBackend {
     }
 
     @Override
+    protected void doCopyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst) {
+        float[] sv = data(src);
+        float[] dv = data(dst);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(sv, src.offset() + r * ldSrc, dv, dst.offset() + r * ldDst, cols);
+        }
+    }
+
+    @Override
     protected void doSigmoidForward(Buffer x, Buffer y) {
         float[] xv = data(x);
         float[] yv = data(y);

@@ -118,6 +118,15 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     @Override
+    protected void doCopyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst) {
+        double[] sv = data(src);
+        double[] dv = data(dst);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(sv, src.offset() + r * ldSrc, dv, dst.offset() + r * ldDst, cols);
+        }
+    }
+
+    @Override
     protected void doSigmoidForward(Buffer x, Buffer y) {
         double[] xv = data(x);
         double[] yv = data(y);
