@@ -157,10 +157,11 @@ public abstract class AbstractBackend implements Backend {
                                           Buffer gates, Buffer s, Buffer h) {
         positive(batch, "batch");
         positive(hidden, "hidden");
-        int gateLen = Math.multiplyExact(batch, GateLayout.GATES * hidden);
-        int stateLen = Math.multiplyExact(batch, hidden);
+        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
+        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
+        int stateLen = product(batch, hidden, "batch * hidden");
         sameLength(preact, "preact", gateLen);
-        sameLength(bias, "bias", GateLayout.GATES * hidden);
+        sameLength(bias, "bias", gateUnits);
         sameLength(sPrev, "sPrev", stateLen);
         sameLength(gates, "gates", gateLen);
         sameLength(s, "s", stateLen);
@@ -184,8 +185,9 @@ public abstract class AbstractBackend implements Backend {
                                            Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
         positive(batch, "batch");
         positive(hidden, "hidden");
-        int gateLen = Math.multiplyExact(batch, GateLayout.GATES * hidden);
-        int stateLen = Math.multiplyExact(batch, hidden);
+        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
+        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
+        int stateLen = product(batch, hidden, "batch * hidden");
         sameLength(gates, "gates", gateLen);
         sameLength(s, "s", stateLen);
         sameLength(sPrev, "sPrev", stateLen);
@@ -210,7 +212,7 @@ public abstract class AbstractBackend implements Backend {
                                               Buffer absErrorSum, boolean accumulate) {
         positive(batch, "batch");
         positive(outputs, "outputs");
-        int len = Math.multiplyExact(batch, outputs);
+        int len = product(batch, outputs, "batch * outputs");
         sameLength(out, "out", len);
         sameLength(target, "target", len);
         sameLength(dPreact, "dPreact", len);
@@ -228,7 +230,7 @@ public abstract class AbstractBackend implements Backend {
                                           boolean accumulate) {
         positive(batch, "batch");
         positive(hidden, "hidden");
-        int stateLen = Math.multiplyExact(batch, hidden);
+        int stateLen = product(batch, hidden, "batch * hidden");
         sameLength(h, "h", stateLen);
         sameLength(target, "target", batch);
         sameLength(dh, "dh", stateLen);
@@ -245,7 +247,7 @@ public abstract class AbstractBackend implements Backend {
     public final void sumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         positive(rows, "rows");
         positive(cols, "cols");
-        sameLength(src, "src", Math.multiplyExact(rows, cols));
+        sameLength(src, "src", product(rows, cols, "rows * cols"));
         sameLength(dst, "dst", cols);
         disjoint(dst, "dst", src, "src");
         doSumRows(rows, cols, src, dst, accumulate);
@@ -328,9 +330,20 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    private static void finite(double value, String name) {
-        if (!Double.isFinite(value)) {
-            throw new IllegalArgumentException(name + " must be finite, got " + value);
+    /** A size product, which must fit one buffer. */
+    private static int product(int a, int b, String what) {
+        long p = (long) a * b;
+        if (p > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(what + " = " + p + " exceeds the largest buffer, " + Integer.MAX_VALUE);
+        }
+        return (int) p;
+    }
+
+    /** A scalar must stay finite once rounded to this backend's precision. */
+    private void finite(double value, String name) {
+        boolean ok = precision == Precision.FLOAT32 ? Float.isFinite((float) value) : Double.isFinite(value);
+        if (!ok) {
+            throw new IllegalArgumentException(name + " must be finite in " + precision + ", got " + value);
         }
     }
 

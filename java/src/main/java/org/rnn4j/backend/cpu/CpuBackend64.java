@@ -105,7 +105,7 @@ public final class CpuBackend64 extends AbstractBackend {
                 }
             }
             int ci = co + i * ldc;
-            if (beta == 0) {
+            if (betaP == 0) { // as rounded: a beta that rounds to zero must not read C either
                 for (int j = 0; j < n; j++) {
                     cv[ci + j] = alphaP * acc[j];
                 }

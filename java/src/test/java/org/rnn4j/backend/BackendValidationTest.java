@@ -1,0 +1,633 @@
+package org.rnn4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.rnn4j.backend.cpu.CpuBackend32;
+import org.rnn4j.backend.cpu.CpuBackend64;
+
+/**
+ * The checks {@link AbstractBackend} makes at the API boundary, exercised through {@link CpuBackend64}: wrong sizes
+ * and lengths ({@link IllegalArgumentException} naming the argument), forbidden and allowed aliasing, buffers of
+ * another backend or released ones ({@link IllegalStateException}), the life cycle of roots and views, and that a
+ * rejected call leaves its outputs untouched.
+ */
+class BackendValidationTest {
+
+    private static final int B = 3;
+    private static final int H = 5;
+    private static final int H4 = 4 * H;
+
+    private CpuBackend64 be;
+
+    @BeforeEach
+    void open() {
+        be = new CpuBackend64();
+    }
+
+    @AfterEach
+    void close() {
+        be.close();
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    /** Asserts an IllegalArgumentException whose message contains {@code name} (the offending argument). */
+    private static void rejects(String name, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call,
+                "expected IllegalArgumentException naming " + name);
+        assertTrue(e.getMessage() != null && e.getMessage().contains(name),
+                "message should name " + name + ": " + e.getMessage());
+    }
+
+    /** Asserts an IllegalArgumentException whose message starts with {@code name} followed by a space. */
+    private static void rejectsArg(String name, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call,
+                "expected IllegalArgumentException naming " + name);
+        assertTrue(e.getMessage() != null && e.getMessage().startsWith(name + " "),
+                "message should start with the argument " + name + ": " + e.getMessage());
+    }
+
+    private Buffer buf(int len, double value) {
+        Buffer b = be.allocate(len);
+        double[] v = new double[len];
+        Arrays.fill(v, value);
+        be.upload(v, b);
+        return b;
+    }
+
+    private Buffer buf(int len) {
+        return buf(len, 0.5);
+    }
+
+    private static double[] filled(int n, double v) {
+        double[] a = new double[n];
+        Arrays.fill(a, v);
+        return a;
+    }
+
+    // ---- gemm ------------------------------------------------------------------------------------------------------
+
+    @Test
+    void gemmRejectsBadSizesAndLeadingDimensions() {
+        Buffer a = buf(6 * 4); // (6, 4)
+        Buffer b = buf(4 * 5); // (4, 5)
+        Buffer c = buf(6 * 5); // (6, 5)
+        assertDoesNotThrow(() -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 5));
+
+        rejectsArg("m", () -> be.gemm(false, false, 0, 5, 4, 1, a, 4, b, 5, 0, c, 5));
+        rejectsArg("n", () -> be.gemm(false, false, 6, 0, 4, 1, a, 4, b, 5, 0, c, 5));
+        rejectsArg("m", () -> be.gemm(false, false, -1, 5, 4, 1, a, 4, b, 5, 0, c, 5));
+        rejectsArg("k", () -> be.gemm(false, false, 6, 5, -1, 1, a, 4, b, 5, 0, c, 5));
+        rejectsArg("lda", () -> be.gemm(false, false, 6, 5, 4, 1, a, 3, b, 5, 0, c, 5));
+        rejectsArg("lda", () -> be.gemm(true, false, 4, 5, 6, 1, a, 3, b, 5, 0, buf(4 * 5), 5)); // A^T: lda >= m
+        rejectsArg("ldb", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 4, 0, c, 5));
+        rejectsArg("ldb", () -> be.gemm(false, true, 6, 4, 4, 1, a, 4, b, 3, 0, buf(6 * 4), 4)); // B^T: ldb >= k
+        rejectsArg("ldc", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 4));
+        rejectsArg("lda", () -> be.gemm(false, false, 6, 5, 0, 1, a, 0, b, 5, 0, c, 5)); // k == 0 still needs ld >= 1
+        // Buffers too short for the matrix their leading dimension describes.
+        rejectsArg("a", () -> be.gemm(false, false, 6, 5, 4, 1, a, 5, b, 5, 0, c, 5));
+        rejectsArg("a", () -> be.gemm(false, false, 7, 5, 4, 1, a, 4, b, 5, 0, buf(7 * 5), 5));
+        rejectsArg("b", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 6, 0, c, 5));
+        rejectsArg("b", () -> be.gemm(false, false, 6, 6, 4, 1, a, 4, b, 6, 0, buf(6 * 6), 6));
+        rejectsArg("c", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, c, 6));
+        rejectsArg("c", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, buf(6 * 5 - 1), 5));
+        // Non-finite scalars.
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            rejectsArg("alpha", () -> be.gemm(false, false, 6, 5, 4, bad, a, 4, b, 5, 0, c, 5));
+            rejectsArg("beta", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, bad, c, 5));
+        }
+        // Nulls.
+        rejectsArg("a", () -> be.gemm(false, false, 6, 5, 4, 1, null, 4, b, 5, 0, c, 5));
+        rejectsArg("b", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, null, 5, 0, c, 5));
+        rejectsArg("c", () -> be.gemm(false, false, 6, 5, 4, 1, a, 4, b, 5, 0, null, 5));
+    }
+
+    @Test
+    void gemmAcceptsTheTightestLengths() {
+        // (m, n, k) = (2, 3, 4) with padded leading dimensions: A needs (2-1)*6+4, B (4-1)*5+3, C (2-1)*7+3.
+        Buffer a = buf(10);
+        Buffer b = buf(18);
+        Buffer c = buf(10);
+        assertDoesNotThrow(() -> be.gemm(false, false, 2, 3, 4, 1, a, 6, b, 5, 0, c, 7));
+        rejectsArg("a", () -> be.gemm(false, false, 2, 3, 4, 1, a.slice(0, 9), 6, b, 5, 0, c, 7));
+        rejectsArg("b", () -> be.gemm(false, false, 2, 3, 4, 1, a, 6, b.slice(1, 17), 5, 0, c, 7));
+        rejectsArg("c", () -> be.gemm(false, false, 2, 3, 4, 1, a, 6, b, 5, 0, c.slice(0, 9), 7));
+        // k == 0: nothing of A or B is read, any buffer will do; C = beta * C.
+        Buffer one = buf(1);
+        assertDoesNotThrow(() -> be.gemm(true, true, 2, 3, 0, 1, one, 2, one, 1, 0, c, 7));
+    }
+
+    @Test
+    void gemmRejectsOutputOverlappingAnInput() {
+        Buffer big = buf(100);
+        Buffer a = big.slice(0, 16); // (4, 4)
+        Buffer b = big.slice(40, 16);
+        rejects("c must not overlap a", () -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, big.slice(10, 16), 4));
+        rejects("c must not overlap a", () -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, a, 4));
+        rejects("c must not overlap b", () -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, big.slice(55, 16), 4));
+        rejects("c must not overlap", () -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, big, 4));
+        // Adjacent views of one allocation do not overlap.
+        assertDoesNotThrow(() -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, big.slice(16, 16), 4));
+        assertDoesNotThrow(() -> be.gemm(false, false, 4, 4, 4, 1, a, 4, b, 4, 0, big.slice(56, 16), 4));
+    }
+
+    @Test
+    void gemmAllowsTheSameBufferAsBothInputs() {
+        // C = A * A^T with A = [[1, 2], [3, 4]] passed as both a and b.
+        Buffer a = be.allocate(4);
+        be.upload(new double[] {1, 2, 3, 4}, a);
+        Buffer c = be.allocate(4);
+        be.gemm(false, true, 2, 2, 2, 1, a, 2, a, 2, 0, c, 2);
+        assertArrayEquals(new double[] {5, 11, 11, 25}, be.download(c));
+    }
+
+    @Test
+    void copyMatrixChecksSizesLeadingDimensionsAndAliasing() {
+        Buffer src = buf(3 * 7); // (3, 7), or (3, 5) with ldSrc 7
+        Buffer dst = buf(3 * 9);
+        assertDoesNotThrow(() -> be.copyMatrix(3, 7, src, 7, dst, 9));
+        rejectsArg("rows", () -> be.copyMatrix(0, 7, src, 7, dst, 9));
+        rejectsArg("cols", () -> be.copyMatrix(3, 0, src, 7, dst, 9));
+        rejectsArg("ldSrc", () -> be.copyMatrix(3, 7, src, 6, dst, 9));
+        rejectsArg("ldDst", () -> be.copyMatrix(3, 7, src, 7, dst, 6));
+        rejectsArg("src", () -> be.copyMatrix(3, 7, src, 8, dst, 9));
+        rejectsArg("dst", () -> be.copyMatrix(3, 7, src, 7, dst, 11));
+        rejectsArg("src", () -> be.copyMatrix(3, 7, null, 7, dst, 9));
+        rejects("dst must not overlap src", () -> be.copyMatrix(3, 5, src, 7, src, 7));
+        // Interleaved but disjoint element sets of one buffer still count as overlapping ranges.
+        rejects("dst must not overlap src", () -> be.copyMatrix(2, 2, src.slice(0, 6), 4, src.slice(2, 6), 4));
+        try (CpuBackend64 other = new CpuBackend64()) {
+            assertThrows(IllegalStateException.class, () -> be.copyMatrix(3, 7, other.allocate(21), 7, dst, 9));
+        }
+    }
+
+    // ---- elementwise -----------------------------------------------------------------------------------------------
+
+    @Test
+    void sigmoidForwardChecksLengthAndAliasing() {
+        Buffer x = buf(8, 0.0);
+        rejectsArg("y", () -> be.sigmoidForward(x, buf(7)));
+        rejectsArg("y", () -> be.sigmoidForward(x, buf(9)));
+        rejectsArg("x", () -> be.sigmoidForward(null, buf(8)));
+        rejectsArg("y", () -> be.sigmoidForward(x, null));
+        Buffer big = buf(20, 0.0);
+        rejects("y must be x itself or not overlap it",
+                () -> be.sigmoidForward(big.slice(0, 8), big.slice(4, 8)));
+        rejects("y must be x itself or not overlap it",
+                () -> be.sigmoidForward(big.slice(4, 8), big.slice(3, 8)));
+        // In place: the same object, or another view of exactly the same range.
+        be.sigmoidForward(x, x);
+        assertArrayEquals(filled(8, 0.5), be.download(x));
+        be.sigmoidForward(big.slice(2, 8), big.slice(0, 10).slice(2, 8));
+        // Adjacent views of one allocation do not overlap.
+        be.sigmoidForward(big.slice(2, 8), big.slice(10, 8));
+        double[] got = be.download(big);
+        double s = 1 / (1 + Math.exp(-0.5));
+        double[] want = {0, 0, .5, .5, .5, .5, .5, .5, .5, .5, s, s, s, s, s, s, s, s, 0, 0};
+        assertArrayEquals(want, got);
+    }
+
+    @Test
+    void sigmoidBackwardChecksLengthsAndAliasing() {
+        Buffer dy = buf(6, 2.0);
+        Buffer y = buf(6, 0.25);
+        rejectsArg("y", () -> be.sigmoidBackward(dy, buf(5), buf(6)));
+        rejectsArg("dx", () -> be.sigmoidBackward(dy, y, buf(7)));
+        rejectsArg("dy", () -> be.sigmoidBackward(null, y, buf(6)));
+        rejects("dx must not overlap y", () -> be.sigmoidBackward(dy, y, y));
+        Buffer big = buf(12, 1.0);
+        rejects("dx must be dy itself or not overlap it",
+                () -> be.sigmoidBackward(big.slice(0, 6), y, big.slice(1, 6)));
+        be.sigmoidBackward(dy, y, dy);
+        assertArrayEquals(filled(6, 2.0 * 0.25 * 0.75), be.download(dy));
+    }
+
+    @Test
+    void sgdUpdateChecksLengthsAliasingAndLearningRate() {
+        Buffer params = buf(9, 1.0);
+        Buffer grads = buf(9, 2.0);
+        rejectsArg("grads", () -> be.sgdUpdate(params, buf(8), 0.1));
+        rejectsArg("params", () -> be.sgdUpdate(null, grads, 0.1));
+        rejects("params must not overlap grads", () -> be.sgdUpdate(params, params, 0.1));
+        Buffer big = buf(20);
+        rejects("params must not overlap grads", () -> be.sgdUpdate(big.slice(0, 9), big.slice(8, 9), 0.1));
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            rejectsArg("learningRate", () -> be.sgdUpdate(params, grads, bad));
+        }
+        assertArrayEquals(filled(9, 1.0), be.download(params), "rejected calls must not update");
+        be.sgdUpdate(params, grads, 0.25);
+        assertArrayEquals(filled(9, 0.5), be.download(params));
+    }
+
+    // ---- LSTM cell -------------------------------------------------------------------------------------------------
+
+    @Test
+    void seedLstmCellForwardChecksSizesAndLengths() {
+        Buffer preact = buf(B * H4);
+        Buffer bias = buf(H4);
+        Buffer sPrev = buf(B * H);
+        Buffer gates = buf(B * H4);
+        Buffer s = buf(B * H);
+        Buffer h = buf(B * H);
+        assertDoesNotThrow(() -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, h));
+        rejectsArg("batch", () -> be.seedLstmCellForward(0, H, preact, bias, sPrev, gates, s, h));
+        rejectsArg("hidden", () -> be.seedLstmCellForward(B, 0, preact, bias, sPrev, gates, s, h));
+        rejectsArg("hidden", () -> be.seedLstmCellForward(B, -5, preact, bias, sPrev, gates, s, h));
+        rejectsArg("preact", () -> be.seedLstmCellForward(B, H, buf(B * H4 - 1), bias, sPrev, gates, s, h));
+        rejectsArg("bias", () -> be.seedLstmCellForward(B, H, preact, buf(H), sPrev, gates, s, h));
+        rejectsArg("sPrev", () -> be.seedLstmCellForward(B, H, preact, bias, buf(H), gates, s, h));
+        rejectsArg("gates", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, buf(B * H), s, h));
+        rejectsArg("s", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, buf(B * H + 1), h));
+        rejectsArg("h", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, buf(B)));
+        // Shapes swapped: (batch, hidden) = (5, 3) holds as many states but not as many biases.
+        rejectsArg("bias", () -> be.seedLstmCellForward(H, B, preact, bias, sPrev, gates, s, h));
+    }
+
+    @Test
+    void seedLstmCellForwardAliasing() {
+        Buffer preact = buf(B * H4, 0.3);
+        Buffer bias = buf(H4, -0.1);
+        Buffer sPrev = buf(B * H, 0.7);
+        Buffer gates = buf(B * H4);
+        Buffer s = buf(B * H);
+        Buffer h = buf(B * H);
+        rejects("s must not overlap h", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, s));
+        rejects("s must not overlap sPrev", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, sPrev, h));
+        rejects("h must not overlap preact",
+                () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, preact.slice(0, B * H)));
+        rejects("gates must not overlap bias", () -> be.seedLstmCellForward(1, H, preact.slice(0, H4), bias,
+                sPrev.slice(0, H), bias, s.slice(0, H), h.slice(0, H)));
+        Buffer big = buf(2 * B * H4);
+        rejects("gates must be preact itself or not overlap it", () -> be.seedLstmCellForward(B, H,
+                big.slice(0, B * H4), bias, sPrev, big.slice(1, B * H4), s, h));
+
+        // gates == preact is allowed and gives what separate buffers give.
+        be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, h);
+        double[] wantGates = be.download(gates);
+        double[] wantS = be.download(s);
+        double[] wantH = be.download(h);
+        Buffer both = buf(B * H4, 0.3);
+        Buffer s2 = buf(B * H);
+        Buffer h2 = buf(B * H);
+        be.seedLstmCellForward(B, H, both, bias, sPrev, both, s2, h2);
+        assertArrayEquals(wantGates, be.download(both));
+        assertArrayEquals(wantS, be.download(s2));
+        assertArrayEquals(wantH, be.download(h2));
+    }
+
+    @Test
+    void seedLstmCellBackwardChecksSizesLengthsAndAliasing() {
+        Buffer gates = buf(B * H4, 0.4);
+        Buffer s = buf(B * H, 0.2);
+        Buffer sPrev = buf(B * H, -0.3);
+        Buffer dh = buf(B * H, 1.5);
+        Buffer dsNext = buf(B * H, 0.6);
+        Buffer dPreact = buf(B * H4);
+        Buffer dsPrev = buf(B * H);
+        rejectsArg("batch", () -> be.seedLstmCellBackward(0, H, gates, s, sPrev, dh, dsNext, dPreact, dsPrev));
+        rejectsArg("hidden", () -> be.seedLstmCellBackward(B, 0, gates, s, sPrev, dh, dsNext, dPreact, dsPrev));
+        rejectsArg("gates", () -> be.seedLstmCellBackward(B, H, buf(B * H), s, sPrev, dh, dsNext, dPreact, dsPrev));
+        rejectsArg("s", () -> be.seedLstmCellBackward(B, H, gates, buf(1), sPrev, dh, dsNext, dPreact, dsPrev));
+        rejectsArg("sPrev", () -> be.seedLstmCellBackward(B, H, gates, s, buf(1), dh, dsNext, dPreact, dsPrev));
+        rejectsArg("dh", () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, buf(1), dsNext, dPreact, dsPrev));
+        rejectsArg("dsNext", () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, buf(1), dPreact, dsPrev));
+        rejectsArg("dPreact", () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, buf(1), dsPrev));
+        rejectsArg("dsPrev", () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, dPreact, buf(1)));
+        rejects("dPreact must not overlap gates",
+                () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, gates, dsPrev));
+        rejects("dsPrev must not overlap dh",
+                () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, dPreact, dh));
+        rejects("dsPrev must not overlap s",
+                () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, dPreact, s));
+        Buffer big = buf(2 * B * H, 0.6);
+        rejects("dsPrev must be dsNext itself or not overlap it", () -> be.seedLstmCellBackward(B, H, gates, s,
+                sPrev, dh, big.slice(0, B * H), dPreact, big.slice(2, B * H)));
+        Buffer wide = buf(B * H4 + B * H);
+        rejects("dPreact must not overlap dsNext", () -> be.seedLstmCellBackward(B, H, gates, s, sPrev, dh,
+                wide.slice(B * H4 - 1, B * H), wide.slice(0, B * H4), dsPrev));
+
+        // dsPrev == dsNext is allowed and gives what separate buffers give.
+        be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
+        double[] wantDz = be.download(dPreact);
+        double[] wantDs = be.download(dsPrev);
+        Buffer carried = buf(B * H, 0.6);
+        Buffer dPreact2 = buf(B * H4);
+        be.seedLstmCellBackward(B, H, gates, s, sPrev, dh, carried, dPreact2, carried);
+        assertArrayEquals(wantDs, be.download(carried));
+        assertArrayEquals(wantDz, be.download(dPreact2));
+    }
+
+    // ---- losses, sumRows -------------------------------------------------------------------------------------------
+
+    @Test
+    void sigmoidSquaredErrorLossChecks() {
+        int o = 4;
+        Buffer out = buf(B * o, 0.25);
+        Buffer target = buf(B * o, 1.0);
+        Buffer d = buf(B * o);
+        Buffer err = buf(B);
+        assertDoesNotThrow(() -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, err, false));
+        rejectsArg("batch", () -> be.sigmoidSquaredErrorLoss(0, o, out, target, d, err, false));
+        rejectsArg("outputs", () -> be.sigmoidSquaredErrorLoss(B, 0, out, target, d, err, false));
+        rejectsArg("out", () -> be.sigmoidSquaredErrorLoss(B, o, buf(o), target, d, err, false));
+        rejectsArg("target", () -> be.sigmoidSquaredErrorLoss(B, o, out, buf(o), d, err, false));
+        rejectsArg("dPreact", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, buf(o), err, false));
+        rejectsArg("absErrorSum", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, buf(B + 1), true));
+        rejects("dPreact must not overlap out", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, out, err, false));
+        rejects("dPreact must not overlap target",
+                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, target, err, false));
+        rejects("absErrorSum must not overlap dPreact",
+                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, d.slice(0, B), false));
+        rejects("absErrorSum must not overlap out",
+                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, out.slice(B * o - B, B), false));
+    }
+
+    @Test
+    void seedLstmSquaredLossChecks() {
+        Buffer h = buf(B * H, 0.5);
+        Buffer target = buf(B, 1.0);
+        Buffer dh = buf(B * H);
+        Buffer loss = buf(B);
+        assertDoesNotThrow(() -> be.seedLstmSquaredLoss(B, H, h, target, dh, loss, true));
+        rejectsArg("batch", () -> be.seedLstmSquaredLoss(0, H, h, target, dh, loss, true));
+        rejectsArg("hidden", () -> be.seedLstmSquaredLoss(B, 0, h, target, dh, loss, true));
+        rejectsArg("h", () -> be.seedLstmSquaredLoss(B, H, buf(H), target, dh, loss, true));
+        rejectsArg("target", () -> be.seedLstmSquaredLoss(B, H, h, buf(B * H), dh, loss, true));
+        rejectsArg("dh", () -> be.seedLstmSquaredLoss(B, H, h, target, buf(B), loss, true));
+        rejectsArg("lossSum", () -> be.seedLstmSquaredLoss(B, H, h, target, dh, buf(1), true));
+        rejects("dh must not overlap h", () -> be.seedLstmSquaredLoss(B, H, h, target, h, loss, true));
+        rejects("lossSum must not overlap target", () -> be.seedLstmSquaredLoss(B, H, h, target, dh, target, true));
+        rejects("lossSum must not overlap dh",
+                () -> be.seedLstmSquaredLoss(B, H, h, target, dh, dh.slice(B * H - B, B), true));
+    }
+
+    @Test
+    void sumRowsChecks() {
+        Buffer src = buf(4 * 7);
+        Buffer dst = buf(7);
+        assertDoesNotThrow(() -> be.sumRows(4, 7, src, dst, true));
+        rejectsArg("rows", () -> be.sumRows(0, 7, src, dst, false));
+        rejectsArg("cols", () -> be.sumRows(4, -7, src, dst, false));
+        rejectsArg("src", () -> be.sumRows(4, 7, buf(27), dst, false));
+        rejectsArg("dst", () -> be.sumRows(4, 7, src, buf(4), false));
+        rejectsArg("dst", () -> be.sumRows(4, 7, src, buf(8), false));
+        rejects("dst must not overlap src", () -> be.sumRows(4, 7, src, src.slice(21, 7), false));
+    }
+
+    // ---- upload, download ------------------------------------------------------------------------------------------
+
+    @Test
+    void uploadAndDownloadCheckHostArraysAndOffsets() {
+        Buffer b = be.allocate(5);
+        rejectsArg("src", () -> be.upload(null, 0, b));
+        rejects("src holds 4", () -> be.upload(new double[4], 0, b));
+        rejects("src holds 7", () -> be.upload(new double[7], 3, b));
+        rejects("src holds 7", () -> be.upload(new double[7], -1, b));
+        rejects("src holds 7", () -> be.upload(new double[7], Integer.MAX_VALUE, b));
+        assertDoesNotThrow(() -> be.upload(new double[7], 2, b));
+        rejectsArg("dst", () -> be.upload(new double[5], 0, null));
+        rejectsArg("dst", () -> be.download(b, null, 0));
+        rejects("dst holds 4", () -> be.download(b, new double[4], 0));
+        rejects("dst holds 7", () -> be.download(b, new double[7], 3));
+        rejects("dst holds 7", () -> be.download(b, new double[7], -1));
+        assertDoesNotThrow(() -> be.download(b, new double[7], 2));
+        rejectsArg("src", () -> be.download(null, new double[5], 0));
+        // The same checks through a view: its length counts, not the root's.
+        Buffer view = be.allocate(50).slice(20, 5);
+        rejects("src holds 4", () -> be.upload(new double[4], 0, view));
+        assertDoesNotThrow(() -> be.upload(new double[5], 0, view));
+        rejects("dst holds 6", () -> be.download(view, new double[6], 2));
+    }
+
+    // ---- sizes, slices ---------------------------------------------------------------------------------------------
+
+    @Test
+    void allocateRejectsNonPositiveLengths() {
+        rejectsArg("length", () -> be.allocate(0));
+        rejectsArg("length", () -> be.allocate(-1));
+        rejectsArg("length", () -> be.allocate(Integer.MIN_VALUE));
+    }
+
+    @Test
+    void sliceOutOfRangeThrows() {
+        Buffer root = be.allocate(10);
+        Buffer view = root.slice(2, 6); // root [2, 8)
+        assertEquals(2, view.offset());
+        assertEquals(6, view.length());
+        assertFalse(view.isRoot());
+        for (Buffer b : new Buffer[] {root, view}) {
+            int n = b.length();
+            assertThrows(IllegalArgumentException.class, () -> b.slice(-1, 1));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(0, -1));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(0, n + 1));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(n, 1));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(1, n));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(1, Integer.MAX_VALUE));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(Integer.MAX_VALUE, 1));
+            assertThrows(IllegalArgumentException.class, () -> b.slice(Integer.MIN_VALUE, 1));
+            assertDoesNotThrow(() -> b.slice(0, n));
+            assertDoesNotThrow(() -> b.slice(n - 1, 1));
+        }
+        // Inside the root but outside the view.
+        assertThrows(IllegalArgumentException.class, () -> view.slice(4, 3));
+        assertEquals(7, view.slice(5, 1).offset());
+    }
+
+    // ---- ownership, life cycle -------------------------------------------------------------------------------------
+
+    /**
+     * Every operation, each call with one of the given buffers (of lengths 1, 4, 15 and 60) in one argument position
+     * and valid buffers of {@code be} elsewhere.
+     */
+    private List<Executable> callsWith(Buffer x1, Buffer x4, Buffer x15, Buffer x60) {
+        List<Executable> calls = new ArrayList<>();
+        calls.add(() -> be.upload(new double[x1.length()], x1));
+        calls.add(() -> be.download(x1));
+        calls.add(() -> be.gemm(false, false, 1, 1, 1, 1, x1, 1, buf(1), 1, 0, buf(1), 1));
+        calls.add(() -> be.gemm(false, false, 1, 1, 1, 1, buf(1), 1, x1, 1, 0, buf(1), 1));
+        calls.add(() -> be.gemm(false, false, 1, 1, 1, 1, buf(1), 1, buf(1), 1, 0, x1, 1));
+        calls.add(() -> be.sigmoidForward(x4, buf(4)));
+        calls.add(() -> be.sigmoidForward(buf(4), x4));
+        calls.add(() -> be.sigmoidBackward(buf(4), x4, buf(4)));
+        calls.add(() -> be.sigmoidBackward(buf(4), buf(4), x4));
+        calls.add(() -> be.seedLstmCellForward(B, H, x60, buf(H4), buf(B * H), buf(B * H4), buf(B * H), buf(B * H)));
+        calls.add(() -> be.seedLstmCellForward(B, H, buf(B * H4), buf(H4), buf(B * H), buf(B * H4), buf(B * H), x15));
+        calls.add(() -> be.seedLstmCellBackward(B, H, buf(B * H4), buf(B * H), buf(B * H), buf(B * H), buf(B * H),
+                buf(B * H4), x15));
+        calls.add(() -> be.seedLstmCellBackward(B, H, buf(B * H4), x15, buf(B * H), buf(B * H), buf(B * H),
+                buf(B * H4), buf(B * H)));
+        calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, x4, buf(4), buf(4), buf(1), false));
+        calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, buf(4), buf(4), buf(4), x1, true));
+        calls.add(() -> be.seedLstmSquaredLoss(1, 4, x4, buf(1), buf(4), buf(1), false));
+        calls.add(() -> be.seedLstmSquaredLoss(1, 4, buf(4), buf(1), buf(4), x1, true));
+        calls.add(() -> be.sumRows(1, 4, x4, buf(4), false));
+        calls.add(() -> be.sumRows(1, 4, buf(4), x4, true));
+        calls.add(() -> be.sgdUpdate(x4, buf(4), 0.1));
+        calls.add(() -> be.sgdUpdate(buf(4), x4, 0.1));
+        return calls;
+    }
+
+    @Test
+    void buffersOfAnotherBackendAreRejected() {
+        try (CpuBackend64 other64 = new CpuBackend64(); CpuBackend32 other32 = new CpuBackend32()) {
+            for (Backend other : new Backend[] {other64, other32}) {
+                List<Executable> calls = callsWith(other.allocate(1), other.allocate(4),
+                        other.allocate(15), other.allocate(60).slice(0, 60));
+                for (int i = 0; i < calls.size(); i++) {
+                    IllegalStateException e = assertThrows(IllegalStateException.class, calls.get(i),
+                            "call " + i + " with a buffer of " + other.description());
+                    assertTrue(e.getMessage().contains("belongs to another backend"), e.getMessage());
+                }
+                // A view of a foreign root is foreign too.
+                Buffer foreignView = other.allocate(8).slice(2, 4);
+                assertThrows(IllegalStateException.class, () -> be.sigmoidForward(foreignView, buf(4)));
+            }
+        }
+    }
+
+    @Test
+    void closedBuffersAreRejected() {
+        Buffer r1 = be.allocate(1);
+        Buffer r4 = be.allocate(4);
+        Buffer r15 = be.allocate(15);
+        Buffer r60 = be.allocate(100);
+        Buffer v60 = r60.slice(20, 60);
+        for (Buffer r : new Buffer[] {r1, r4, r15, r60}) {
+            r.close();
+            assertTrue(r.isClosed());
+        }
+        assertTrue(v60.isClosed(), "a view of a released root is closed");
+        List<Executable> calls = callsWith(r1, r4, r15, v60);
+        for (int i = 0; i < calls.size(); i++) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, calls.get(i), "call " + i);
+            assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        }
+        assertThrows(IllegalStateException.class, () -> r60.slice(0, 1));
+        assertThrows(IllegalStateException.class, () -> v60.slice(0, 1));
+        assertThrows(IllegalStateException.class, v60::checkOpen);
+        assertDoesNotThrow(() -> r60.close(), "closing twice is harmless");
+    }
+
+    @Test
+    void closingAViewReleasesNothing() {
+        Buffer root = be.allocate(10);
+        be.upload(new double[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, root);
+        Buffer view = root.slice(3, 4);
+        Buffer inner = view.slice(1, 2);
+        view.close();
+        inner.close();
+        assertFalse(view.isClosed());
+        assertFalse(root.isClosed());
+        assertArrayEquals(new double[] {3, 4, 5, 6}, be.download(view));
+        assertArrayEquals(new double[] {4, 5}, be.download(inner));
+        be.sigmoidForward(view, view);
+        assertEquals(1 / (1 + Math.exp(-3.0)), be.download(root)[3]);
+        root.close();
+        assertTrue(view.isClosed());
+        assertTrue(inner.isClosed());
+    }
+
+    @Test
+    void closingTheBackendReleasesEveryRootAndRejectsFurtherUse() {
+        List<Buffer> roots = new ArrayList<>();
+        List<Buffer> views = new ArrayList<>();
+        // More than 64 roots, half closed by their owners, so the bookkeeping has to forget some along the way.
+        for (int i = 0; i < 300; i++) {
+            Buffer b = be.allocate(1 + i % 7);
+            if (i % 2 == 0) {
+                b.close();
+            } else {
+                roots.add(b);
+                views.add(b.slice(0, 1));
+            }
+        }
+        Buffer x = be.allocate(4);
+        Buffer y = be.allocate(4);
+        roots.add(x);
+        roots.add(y);
+        assertFalse(be.isClosed());
+        for (Buffer b : roots) {
+            assertFalse(b.isClosed());
+        }
+        be.close();
+        assertTrue(be.isClosed());
+        for (Buffer b : roots) {
+            assertTrue(b.isClosed(), "backend.close() must release " + b);
+        }
+        for (Buffer v : views) {
+            assertTrue(v.isClosed());
+        }
+        assertThrows(IllegalStateException.class, () -> be.allocate(1));
+        assertThrows(IllegalStateException.class, () -> be.synchronize());
+        assertThrows(IllegalStateException.class, () -> be.upload(new double[4], x));
+        assertThrows(IllegalStateException.class, () -> be.download(x));
+        assertThrows(IllegalStateException.class, () -> be.sigmoidForward(x, y));
+        assertThrows(IllegalStateException.class, () -> be.sgdUpdate(x, y, 0.1));
+        assertThrows(IllegalStateException.class,
+                () -> be.gemm(false, false, 2, 2, 2, 1, x, 2, y, 2, 0, be.allocate(4), 2));
+        assertDoesNotThrow(() -> be.close(), "close is idempotent");
+    }
+
+    @Test
+    void rejectedCallsLeaveOutputsUntouched() {
+        // Validation happens before any work: the last argument is wrong, the earlier outputs keep their NaNs.
+        Buffer preact = buf(B * H4, 0.1);
+        Buffer bias = buf(H4, 0.1);
+        Buffer sPrev = buf(B * H, 0.1);
+        Buffer gates = buf(B * H4, Double.NaN);
+        Buffer s = buf(B * H, Double.NaN);
+        rejectsArg("h", () -> be.seedLstmCellForward(B, H, preact, bias, sPrev, gates, s, buf(B * H - 1)));
+        assertTrue(Arrays.stream(be.download(gates)).allMatch(Double::isNaN));
+        assertTrue(Arrays.stream(be.download(s)).allMatch(Double::isNaN));
+
+        Buffer c = buf(4, Double.NaN);
+        rejectsArg("beta", () -> be.gemm(false, false, 2, 2, 2, 1, buf(4), 2, buf(4), 2, Double.NaN, c, 2));
+        rejectsArg("ldc", () -> be.gemm(false, false, 2, 2, 2, 1, buf(4), 2, buf(4), 2, 0, c, 1));
+        assertTrue(Arrays.stream(be.download(c)).allMatch(Double::isNaN));
+
+        Buffer d = buf(4, Double.NaN);
+        Buffer err = buf(1, Double.NaN);
+        rejectsArg("absErrorSum", () -> be.sigmoidSquaredErrorLoss(2, 2, buf(4), buf(4), d, buf(1), false));
+        rejectsArg("dPreact", () -> be.sigmoidSquaredErrorLoss(1, 4, buf(4), buf(4), buf(3), err, false));
+        assertTrue(Arrays.stream(be.download(d)).allMatch(Double::isNaN));
+        assertTrue(Arrays.stream(be.download(err)).allMatch(Double::isNaN));
+    }
+
+    @Test
+    void float32ScalarsAreCheckedAndUsedAsRounded() {
+        try (CpuBackend32 f32 = new CpuBackend32()) {
+            Buffer a = f32.allocate(4);
+            Buffer b = f32.allocate(4);
+            Buffer c = f32.allocate(4);
+            f32.upload(new double[] {1, 2, 3, 4}, a);
+            f32.upload(new double[] {1, 0, 0, 1}, b);
+            // 1e39 is finite in double but not in float: rejected, naming the scalar
+            rejectsArg("alpha", () -> f32.gemm(false, false, 2, 2, 2, 1e39, a, 2, b, 2, 0, c, 2));
+            rejectsArg("learningRate", () -> f32.sgdUpdate(a, b, 1e39));
+            // a beta that rounds to 0f means C is not read, so NaN in C does not survive
+            f32.upload(new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN}, c);
+            f32.gemm(false, false, 2, 2, 2, 1, a, 2, b, 2, 1e-50, c, 2);
+            assertArrayEquals(new double[] {1, 2, 3, 4}, f32.download(c));
+        }
+    }
+
+    @Test
+    void hiddenSizesThatOverflowAreRejected() {
+        Buffer one = be.allocate(1);
+        rejectsArg("4 * hidden", () -> be.seedLstmCellForward(1, 1 << 30, one, one, one, one, one, one));
+        rejectsArg("4 * hidden", () -> be.seedLstmCellBackward(1, 1 << 30, one, one, one, one, one, one, one));
+        rejectsArg("batch * hidden", () -> be.seedLstmSquaredLoss(1 << 16, 1 << 16, one, one, one, one, false));
+    }
+}
