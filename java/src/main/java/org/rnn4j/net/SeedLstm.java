@@ -192,7 +192,7 @@ public final class SeedLstm implements AutoCloseable {
         private final Buffer gates;    // (T, B, 4H) post-activation gates, the backward's workspace
         private final Buffer s;        // (T, B, H) cell states
         private final Buffer h;        // (T, B, H) outputs
-        private final Buffer zeros;    // (B, H) never written: s and h before the first step, ds after the last
+        private final Buffer zeros;    // (B, H) never written: s before the first step, ds after the last
         private final Buffer dPreact;  // (T, B, 4H) dL/d(gate pre-activations)
         private final Buffer dh;       // (B, H) total gradient reaching the current step's h
         private final Buffer ds;       // (B, H) cell-state gradient carried to the previous step
