@@ -52,16 +52,13 @@ final class CompareCommand implements Callable<Integer> {
         return r.passed() ? 0 : Main.FAILURE;
     }
 
+    /** The handler in {@link Main} keeps the message to its first line. */
     private static List<JsonNode> read(Path path, String label) {
         try {
             return TraceComparison.read(path);
         } catch (IOException e) {
             String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
-            throw new UsageException(label + ": cannot read '" + path + "': " + oneLine(why));
+            throw new UsageException(label + ": cannot read '" + path + "': " + why);
         }
-    }
-
-    private static String oneLine(String s) {
-        return s == null ? "" : s.split("\n", 2)[0];
     }
 }

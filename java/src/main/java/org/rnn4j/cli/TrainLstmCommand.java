@@ -74,23 +74,12 @@ final class TrainLstmCommand implements Callable<Integer> {
                     "hidden %d, input %d, %d steps, %d iterations, learning rate %s, seed %d",
                     hidden, inputDim, y.length, iterations, options.learningRate, options.seed));
             LstmTrainer.Report[] lastReport = new LstmTrainer.Report[1];
-            TrainingListener<LstmTrainer.Report> listener = new TrainingListener<>() {
-                @Override
-                public void iterationDone(int iteration) {
-                    session.progress.iterationDone(iteration);
+            TrainingListener<LstmTrainer.Report> listener = session.listener(Traces::lstm, r -> {
+                lastReport[0] = r;
+                if (r.iteration() % reportEvery == 0 || r.iteration() == last) {
+                    session.progress.report(r.iteration(), r.loss(), "predictions " + format(r.predictions()));
                 }
-
-                @Override
-                public void report(LstmTrainer.Report r) {
-                    lastReport[0] = r;
-                    if (session.tracing()) {
-                        session.trace(Traces.lstm(r));
-                    }
-                    if (r.iteration() % reportEvery == 0 || r.iteration() == last) {
-                        session.progress.report(r.iteration(), r.loss(), "predictions " + format(r.predictions()));
-                    }
-                }
-            };
+            });
             var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
             Trained<SeedLstm> trained = LstmTrainer.train(session.backend, config,
                     j -> session.tracing() || j % reportEvery == 0 || j == last, listener);

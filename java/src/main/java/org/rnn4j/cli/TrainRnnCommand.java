@@ -56,22 +56,10 @@ final class TrainRnnCommand implements Callable<Integer> {
                 spec.commandLine().getErr())) {
             session.print(String.format(Locale.ROOT, "hidden %d, %d iterations, learning rate %s, seed %d",
                     hidden, iterations, options.learningRate, options.seed));
-            TrainingListener<RnnTrainer.Report> listener = new TrainingListener<>() {
-                @Override
-                public void iterationDone(int iteration) {
-                    session.progress.iterationDone(iteration);
-                }
-
-                @Override
-                public void report(RnnTrainer.Report r) {
-                    if (session.tracing()) {
-                        session.trace(Traces.rnn(r));
-                    }
-                    session.progress.report(r.iteration(), r.error(), String.format(Locale.ROOT,
+            TrainingListener<RnnTrainer.Report> listener = session.listener(Traces::rnn,
+                    r -> session.progress.report(r.iteration(), r.error(), String.format(Locale.ROOT,
                             "%3d + %3d = %3d %s", r.a(), r.b(), r.predicted(),
-                            r.predicted() == r.sum() ? "(right)" : "(true " + r.sum() + ")"));
-                }
-            };
+                            r.predicted() == r.sum() ? "(right)" : "(true " + r.sum() + ")")));
             var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate);
             Trained<BinaryAdditionRnn> trained = RnnTrainer.train(session.backend, config,
                     j -> j % reportEvery == 0, listener);

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.io.AtomicFile;
 import org.rnn4j.train.Trained;
+import org.rnn4j.train.TrainingListener;
 
 /**
  * The plumbing one training command needs around the training itself: the backend, the trace and summary files
@@ -68,8 +71,25 @@ final class TrainingSession implements AutoCloseable {
         return trace != null;
     }
 
-    void trace(ObjectNode record) {
-        trace.println(record.toString());
+    /**
+     * The listener both training commands need: each iteration moves the progress display; each report is traced
+     * (when tracing) as {@code toTrace} makes it, then shown by {@code show}.
+     */
+    <R> TrainingListener<R> listener(Function<R, ObjectNode> toTrace, Consumer<R> show) {
+        return new TrainingListener<>() {
+            @Override
+            public void iterationDone(int iteration) {
+                progress.iterationDone(iteration);
+            }
+
+            @Override
+            public void report(R report) {
+                if (trace != null) {
+                    trace.println(toTrace.apply(report).toString());
+                }
+                show.accept(report);
+            }
+        };
     }
 
     /** A summary object with the fields every network shares; the caller adds its result. */
