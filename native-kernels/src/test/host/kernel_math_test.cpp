@@ -1,0 +1,525 @@
+// Host test of the kernels' per-element math (native-kernels/src/main/cuda/rnn4j_math.cuh), run by
+// HostKernelMathTest: compiled with nvcc (as host code) or g++, always with -ffp-contract=off, as the kernels are
+// compiled with -fmad=false.
+//
+// Every body is checked, for float and double, on random inputs and edge values, in two ways:
+//  * against the formula written independently in long double, within atol + |ref| * rtol (llm.c dev/cuda style:
+//    the first mismatches are printed);
+//  * bit for bit against the Java CPU reference's expression (CpuBackend64 / CpuBackend32), transcribed here in the
+//    precision of the data and evaluated in the same order, which is what the kernels promise to match.
+// The tiled GEMM is emulated on the host with the kernel's own index helpers (gemm_index, gemm_tile_slot, the tile
+// loop with its bounds), block by block, and compared in the same two ways on odd shapes and all transpositions.
+//
+// Exit status 0 when everything matches, 1 otherwise.
+#include "rnn4j_math.cuh"
+
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+using rnn4j::kGemmTile;
+
+namespace {
+
+int g_checks = 0;
+int g_failures = 0;
+
+template <typename T>
+const char* type_name() {
+    return sizeof(T) == sizeof(float) ? "f32" : "f64";
+}
+
+// Tolerances against the long double reference: a few ulps of the type, scaled a little for the longer formulas.
+template <typename T>
+double rtol() {
+    return sizeof(T) == sizeof(float) ? 2e-6 : 1e-14;
+}
+
+template <typename T>
+double atol() {
+    return sizeof(T) == sizeof(float) ? 1e-6 : 1e-14;
+}
+
+bool same_bits(float a, float b) {
+    return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+}
+
+bool same_bits(double a, double b) {
+    return std::memcmp(&a, &b, sizeof a) == 0 || (std::isnan(a) && std::isnan(b));
+}
+
+// One named comparison of n results: against a long double reference within tolerance, and bit for bit against
+// the Java-order values.
+template <typename T>
+struct Check {
+    std::string name;
+    double atol_;
+    double rtol_;
+    int tol_bad = 0;
+    int exact_bad = 0;
+    int n = 0;
+
+    Check(std::string name_, double scale = 1.0)
+        : name(std::string(name_) + "_" + type_name<T>()), atol_(atol<T>() * scale), rtol_(rtol<T>() * scale) {}
+
+    // mag: the magnitude the rounding errors scale with, where it exceeds |ref| (a sum that cancels).
+    void value(int i, T got, long double ref, T java, long double mag = 0) {
+        ++n;
+        const long double diff = std::fabs((long double) got - ref);
+        const long double tol = atol_ + std::max(std::fabs(ref), mag) * rtol_;
+        const bool both_nan = std::isnan((long double) got) && std::isnan(ref);
+        const bool inf_match = std::isinf((long double) got) && std::isinf(ref) && ((got > 0) == (ref > 0));
+        if (!both_nan && !inf_match && !(diff <= tol)) {
+            if (tol_bad < 5) {
+                std::printf("  MISMATCH %s[%d]: got %.17g, reference %.17Lg (|diff| %.3Lg > %.3g)\n", name.c_str(), i,
+                            (double) got, ref, diff, (double) tol);
+            }
+            ++tol_bad;
+        }
+        if (!same_bits(got, java)) {
+            if (exact_bad < 5) {
+                std::printf("  NOT JAVA'S %s[%d]: got %.17g, Java order gives %.17g\n", name.c_str(), i, (double) got,
+                            (double) java);
+            }
+            ++exact_bad;
+        }
+    }
+
+    ~Check() {
+        ++g_checks;
+        if (tol_bad || exact_bad) {
+            ++g_failures;
+            std::printf("FAIL %-34s %d values: %d outside tolerance, %d not bit-identical to the Java order\n",
+                        name.c_str(), n, tol_bad, exact_bad);
+        } else {
+            std::printf("ok   %-34s %d values\n", name.c_str(), n);
+        }
+    }
+};
+
+// Inputs: edge values first, then random ones, spread over a range.
+template <typename T>
+std::vector<T> inputs(std::mt19937_64& rng, int count, double lo, double hi, bool edges) {
+    std::vector<T> v;
+    if (edges) {
+        const double e[] = {0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-30, -1e-30, 1e-8, -1e-8, 15.0, -15.0, 20.0, -20.0,
+                            40.0, -40.0, 88.0, -88.0, 89.0, -89.0, 100.0, -100.0, 709.0, -709.0, 745.0, -745.0,
+                            1000.0, -1000.0};
+        for (double x : e) {
+            v.push_back((T) x);
+        }
+        v.push_back(std::numeric_limits<T>::min());
+        v.push_back(-std::numeric_limits<T>::min());
+        v.push_back(std::numeric_limits<T>::denorm_min());
+        v.push_back(std::numeric_limits<T>::infinity());
+        v.push_back(-std::numeric_limits<T>::infinity());
+    }
+    std::uniform_real_distribution<double> d(lo, hi);
+    while ((int) v.size() < count) {
+        v.push_back((T) d(rng));
+    }
+    return v;
+}
+
+// ----- independent references, in long double -----
+long double ref_sigmoid(long double x) {
+    return 1.0L / (1.0L + expl(-x));
+}
+
+// The activations as the Java reference computes them, in T: CpuBackend64.sigmoid, CpuBackend32.sigmoid, Math.tanh.
+double java_sigmoid(double x) {
+    return 1 / (1 + std::exp(-x));
+}
+
+float java_sigmoid(float x) {
+    return 1 / (1 + (float) std::exp((double) -x));
+}
+
+double java_tanh(double z) {
+    return std::tanh(z);
+}
+
+float java_tanh(float z) {
+    return (float) std::tanh((double) z);
+}
+
+double java_abs(double x) {
+    return std::fabs(x);
+}
+
+float java_abs(float x) {
+    return std::fabs(x);
+}
+
+// The reference of an activation computed in T is the exact function of T's input, rounded to T: so for float,
+// sigmoid is 1 / (1 + e) with e = exp rounded to float, each step rounded -- the reference follows the exact math
+// and the tolerance covers the roundings.
+
+template <typename T>
+void test_activations(std::mt19937_64& rng) {
+    const std::vector<T> xs = inputs<T>(rng, 4000, -30, 30, true);
+    {
+        Check<T> c("sigmoid_forward_element");
+        for (size_t i = 0; i < xs.size(); ++i) {
+            c.value((int) i, rnn4j::sigmoid_forward_element(xs[i]), ref_sigmoid(xs[i]), java_sigmoid(xs[i]));
+        }
+    }
+    {
+        Check<T> c("tanh_act");
+        for (size_t i = 0; i < xs.size(); ++i) {
+            c.value((int) i, rnn4j::tanh_act(xs[i]), tanhl(xs[i]), java_tanh(xs[i]));
+        }
+    }
+    const std::vector<T> ys = inputs<T>(rng, 2000, 0, 1, false);
+    const std::vector<T> dys = inputs<T>(rng, 2000, -3, 3, false);
+    {
+        Check<T> c("sigmoid_backward_element");
+        for (size_t i = 0; i < ys.size(); ++i) {
+            const T y = ys[i], dy = dys[i];
+            const long double ref = (long double) dy * (long double) y * (1.0L - (long double) y);
+            c.value((int) i, rnn4j::sigmoid_backward_element(dy, y), ref, dy * (y * (1 - y)));
+        }
+    }
+    {
+        Check<T> c("sigmoid_grad_from_output");
+        Check<T> t("tanh_grad_from_output");
+        for (size_t i = 0; i < ys.size(); ++i) {
+            const T y = ys[i];
+            c.value((int) i, rnn4j::sigmoid_grad_from_output(y), (long double) y * (1.0L - y), y * (1 - y));
+            t.value((int) i, rnn4j::tanh_grad_from_output(y), 1.0L - (long double) y * y, 1 - y * y, 1.0L);
+        }
+    }
+}
+
+template <typename T>
+void test_seed_lstm(std::mt19937_64& rng) {
+    const int n = 3000;
+    // Pre-activations: edge values included (saturated gates), biases small, states moderate.
+    const std::vector<T> z = inputs<T>(rng, 4 * n, -8, 8, true);
+    const std::vector<T> bias = inputs<T>(rng, 4 * n, -1, 1, false);
+    const std::vector<T> sp = inputs<T>(rng, n, -3, 3, false);
+    {
+        Check<T> ci("seed_lstm_forward_element.i"), cf("seed_lstm_forward_element.f"),
+            cg("seed_lstm_forward_element.g"), co("seed_lstm_forward_element.o"), cs("seed_lstm_forward_element.s", 4),
+            ch("seed_lstm_forward_element.h", 4);
+        for (int e = 0; e < n; ++e) {
+            const T zi = z[4 * e], zf = z[4 * e + 1], zg = z[4 * e + 2], zo = z[4 * e + 3];
+            const T bi = bias[4 * e], bf = bias[4 * e + 1], bg = bias[4 * e + 2], bo = bias[4 * e + 3];
+            T gi, gf, gg, go, s, h;
+            rnn4j::seed_lstm_forward_element(zi, zf, zg, zo, bi, bf, bg, bo, sp[e], gi, gf, gg, go, s, h);
+            // Reference: the exact math on T's pre-activation sums (the sum is rounded to T first, as in Java).
+            const T ai = zi + bi, af = zf + bf, ag = zg + bg, ao = zo + bo;
+            const long double ri = ref_sigmoid(ai), rf = ref_sigmoid(af), rg = tanhl(ag), ro = ref_sigmoid(ao);
+            // s and h are checked against the reference built on this body's rounded gates, so that the tolerance
+            // reflects this step's arithmetic, not the gates' (checked above).
+            const long double rs = (long double) gg * gi + (long double) sp[e] * gf;
+            const long double rh = (long double) s * go;
+            // Java, CpuBackend lines: gi = sigmoid(z + b) ...; state = gg * gi + spv * gf; h = state * go2.
+            const T ji = java_sigmoid((T) (zi + bi)), jf = java_sigmoid((T) (zf + bf));
+            const T jg = java_tanh((T) (zg + bg)), jo = java_sigmoid((T) (zo + bo));
+            const T js = jg * ji + sp[e] * jf;
+            const T jh = js * jo;
+            ci.value(e, gi, ri, ji);
+            cf.value(e, gf, rf, jf);
+            cg.value(e, gg, rg, jg);
+            co.value(e, go, ro, jo);
+            cs.value(e, s, rs, js, std::fabs((long double) gg * gi) + std::fabs((long double) sp[e] * gf));
+            ch.value(e, h, rh, jh);
+        }
+    }
+    {
+        // Backward from gates in their ranges (sigmoid gates in [0, 1], g in [-1, 1]).
+        const std::vector<T> gs = inputs<T>(rng, 3 * n, 0, 1, false);
+        const std::vector<T> gg = inputs<T>(rng, n, -1, 1, false);
+        const std::vector<T> s = inputs<T>(rng, n, -3, 3, false);
+        const std::vector<T> dh = inputs<T>(rng, n, -2, 2, false);
+        const std::vector<T> dsn = inputs<T>(rng, n, -2, 2, false);
+        Check<T> ci("seed_lstm_backward_element.di", 8), cf("seed_lstm_backward_element.df", 8),
+            cg("seed_lstm_backward_element.dg", 8), co("seed_lstm_backward_element.do", 8),
+            cs("seed_lstm_backward_element.dsPrev", 8);
+        for (int e = 0; e < n; ++e) {
+            const T i = gs[3 * e], f = gs[3 * e + 1], o = gs[3 * e + 2], g = gg[e];
+            T di, df, dg, dout, dsp;
+            rnn4j::seed_lstm_backward_element(i, f, g, o, s[e], sp[e], dh[e], dsn[e], di, df, dg, dout, dsp);
+            // Reference: the exact math on this body's rounded ds (ds itself is checked through dsPrev = ds * f).
+            const long double Li = i, Lf = f, Lg = g, Lo = o, Ls = s[e], Lsp = sp[e], Ldh = dh[e], Ldsn = dsn[e];
+            const long double rds = Lo * Ldh + Ldsn;
+            const T ds = o * dh[e] + dsn[e]; // as rounded in T (Java: ds = go2 * dhj + dsnv)
+            const long double Lds = ds;
+            const long double rdi = (1 - Li) * Li * (Lg * Lds);
+            const long double rdf = (1 - Lf) * Lf * (Lsp * Lds);
+            const long double rdg = (1 - Lg * Lg) * (Li * Lds);
+            const long double rdo = (1 - Lo) * Lo * (Ls * Ldh);
+            const long double rdsp = rds * Lf;
+            // Java, CpuBackend lines.
+            const T dO = s[e] * dh[e], dI = g * ds, dG = i * ds, dF = sp[e] * ds;
+            const T ji = (1 - i) * i * dI, jf = (1 - f) * f * dF, jo = (1 - o) * o * dO, jg = (1 - g * g) * dG;
+            const T jsp = ds * f;
+            ci.value(e, di, rdi, ji);
+            cf.value(e, df, rdf, jf);
+            cg.value(e, dg, rdg, jg, std::fabs(Li * Lds)); // 1 - g*g cancels near |g| = 1
+            co.value(e, dout, rdo, jo);
+            // dsPrev's reference uses the exact ds, whose sum may cancel.
+            cs.value(e, dsp, rdsp, jsp, (std::fabs(Lo * Ldh) + std::fabs(Ldsn)) * Lf);
+        }
+    }
+}
+
+template <typename T>
+void test_losses(std::mt19937_64& rng) {
+    const int batch = 300;
+    for (int outputs : {1, 2, 7}) {
+        for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+            const std::vector<T> out = inputs<T>(rng, batch * outputs, 0, 1, false);
+            std::vector<T> tgt = inputs<T>(rng, batch * outputs, 0, 1, false);
+            for (T& t : tgt) {
+                t = t < T(0.5) ? T(0) : T(1); // binary targets, as the seed's
+            }
+            const std::vector<T> start = inputs<T>(rng, batch, 0, 5, false);
+            Check<T> cd("sigmoid_squared_error.dPreact.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate));
+            Check<T> ce("sigmoid_squared_error.absErr.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate),
+                        outputs);
+            for (int b = 0; b < batch; ++b) {
+                T err = accumulate ? start[b] : T(0); // the kernel's loop, in ascending j
+                T jerr = accumulate ? start[b] : 0;   // Java: err += Math.abs(miss)
+                long double rerr = accumulate ? (long double) start[b] : 0.0L;
+                for (int j = 0; j < outputs; ++j) {
+                    const int idx = b * outputs + j;
+                    T d;
+                    err += rnn4j::sigmoid_squared_error_element(out[idx], tgt[idx], d);
+                    const T o = out[idx];
+                    const T miss = tgt[idx] - o;
+                    const T jd = -miss * (o * (1 - o));
+                    jerr += java_abs(miss);
+                    const long double Lo = o, Lt = tgt[idx];
+                    // dL/dz of L = 1/2 (o - t)^2 through the sigmoid: (o - t) * o * (1 - o).
+                    cd.value(idx, d, (Lo - Lt) * Lo * (1 - Lo), jd);
+                    rerr += std::fabs(Lt - Lo);
+                }
+                ce.value(b, err, rerr, jerr);
+            }
+        }
+    }
+    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+        const int n = 2000;
+        const std::vector<T> h = inputs<T>(rng, n, -2, 2, true);
+        const std::vector<T> t = inputs<T>(rng, n, -2, 2, false);
+        const std::vector<T> old = inputs<T>(rng, n, 0, 10, false);
+        Check<T> cd("seed_lstm_squared_loss.dh.acc" + std::to_string(accumulate));
+        Check<T> cl("seed_lstm_squared_loss.loss.acc" + std::to_string(accumulate), 2);
+        for (int i = 0; i < n; ++i) {
+            T dh0;
+            const T loss = rnn4j::seed_lstm_squared_loss_element(h[i], t[i], old[i], accumulate != 0, dh0);
+            const T diff = h[i] - t[i]; // Java: diff = hv - tv; loss = diff * diff; lv = acc ? lv + loss : loss
+            const T jl = accumulate ? old[i] + diff * diff : diff * diff;
+            const long double Ld = (long double) h[i] - t[i];
+            cd.value(i, dh0, 2 * Ld, 2 * diff);
+            cl.value(i, loss, (accumulate ? (long double) old[i] : 0.0L) + Ld * Ld, jl);
+        }
+    }
+}
+
+template <typename T>
+void test_sum_rows_and_sgd(std::mt19937_64& rng) {
+    for (int rows : {0, 1, 5, 64}) {
+        const int cols = 37;
+        for (int accumulate = 0; accumulate <= 1; ++accumulate) {
+            const std::vector<T> src = inputs<T>(rng, std::max(1, rows * cols), -2, 2, false);
+            const std::vector<T> dst = inputs<T>(rng, cols, -2, 2, false);
+            Check<T> c("sum_rows_column.rows" + std::to_string(rows) + ".acc" + std::to_string(accumulate), rows + 1);
+            for (int j = 0; j < cols; ++j) {
+                const T got = rnn4j::sum_rows_column(rows, cols, j, src.data(), accumulate ? dst[j] : T(0));
+                T java = accumulate ? dst[j] : 0; // Java: sum = acc ? dv : 0; sum += sv[r * cols + j]
+                long double ref = accumulate ? (long double) dst[j] : 0.0L;
+                long double mag = std::fabs(ref);
+                for (int r = 0; r < rows; ++r) {
+                    java += src[r * cols + j];
+                    ref += src[r * cols + j];
+                    mag += std::fabs((long double) src[r * cols + j]);
+                }
+                c.value(j, got, ref, java, mag); // summation error scales with the sum of magnitudes
+            }
+        }
+    }
+    const int n = 3000;
+    const std::vector<T> p = inputs<T>(rng, n, -5, 5, true);
+    const std::vector<T> g = inputs<T>(rng, n, -5, 5, false);
+    for (double lr_d : {0.1, 0.01, 1.0, 0.0}) {
+        const T lr = (T) lr_d; // the learning rate as rounded to T (Java: float lr = (float) learningRate)
+        Check<T> c("sgd_element.lr" + std::to_string(lr_d), 2);
+        for (int i = 0; i < n; ++i) {
+            T java = p[i];
+            java -= lr * g[i]; // Java: pv[i] -= lr * gv[i]
+            c.value(i, rnn4j::sgd_element(p[i], g[i], lr), (long double) p[i] - (long double) lr * g[i], java,
+                    std::fabs((long double) p[i]) + std::fabs((long double) lr * g[i]));
+        }
+    }
+}
+
+// The tiled GEMM kernel, emulated: every block of the grid, its threads in lockstep phases (load the tiles, sync,
+// accumulate, sync), with the kernel's own helpers. Tiles start as NaN so that a slot no thread loads shows up.
+template <typename T>
+void emulate_gemm(int transA, int transB, int m, int n, int k, T alpha, const T* A, int lda, const T* B, int ldb,
+                  T beta, T* C, int ldc) {
+    const int gridX = (n + kGemmTile - 1) / kGemmTile;
+    const int gridY = (m + kGemmTile - 1) / kGemmTile;
+    for (int by = 0; by < gridY; ++by) {
+        for (int bx = 0; bx < gridX; ++bx) {
+            const int row0 = by * kGemmTile, col0 = bx * kGemmTile;
+            T acc[kGemmTile][kGemmTile];
+            for (auto& r : acc) {
+                for (T& v : r) {
+                    v = T(0);
+                }
+            }
+            for (int p0 = 0; p0 < k; p0 += kGemmTile) {
+                T tileA[kGemmTile][kGemmTile + 1], tileB[kGemmTile][kGemmTile + 1];
+                for (int a = 0; a < kGemmTile; ++a) {
+                    for (int b = 0; b <= kGemmTile; ++b) {
+                        tileA[a][b] = tileB[a][b] = std::numeric_limits<T>::quiet_NaN();
+                    }
+                }
+                for (int ty = 0; ty < kGemmTile; ++ty) {
+                    for (int tx = 0; tx < kGemmTile; ++tx) {
+                        int aR, aC, bR, bC;
+                        rnn4j::gemm_tile_slot(transA, ty, tx, aR, aC);
+                        rnn4j::gemm_tile_slot(transB, ty, tx, bR, bC);
+                        const int r = row0 + aR, pa = p0 + aC;
+                        tileA[aR][aC] = (r < m && pa < k) ? A[rnn4j::gemm_index(transA, lda, r, pa)] : T(0);
+                        const int pb = p0 + bR, c = col0 + bC;
+                        tileB[bR][bC] = (pb < k && c < n) ? B[rnn4j::gemm_index(transB, ldb, pb, c)] : T(0);
+                    }
+                }
+                const int steps = std::min(kGemmTile, k - p0);
+                for (int ty = 0; ty < kGemmTile; ++ty) {
+                    for (int tx = 0; tx < kGemmTile; ++tx) {
+                        for (int q = 0; q < steps; ++q) {
+                            acc[ty][tx] = rnn4j::gemm_accumulate(acc[ty][tx], tileA[ty][q], tileB[q][tx]);
+                        }
+                    }
+                }
+            }
+            for (int ty = 0; ty < kGemmTile; ++ty) {
+                for (int tx = 0; tx < kGemmTile; ++tx) {
+                    const int i = row0 + ty, j = col0 + tx;
+                    if (i < m && j < n) {
+                        T* c = C + (long long) i * ldc + j;
+                        *c = rnn4j::gemm_store(alpha, acc[ty][tx], beta, c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// CpuBackend64.doGemm / CpuBackend32.doGemm, transcribed.
+template <typename T>
+void java_gemm(bool transA, bool transB, int m, int n, int k, T alphaP, const T* av, int lda, const T* bv, int ldb,
+               T betaP, T* cv, int ldc) {
+    const int aRow = transA ? 1 : lda, aCol = transA ? lda : 1;
+    const int bRow = transB ? 1 : ldb, bCol = transB ? ldb : 1;
+    std::vector<T> acc(n);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) acc[j] = 0;
+        for (int p = 0; p < k; p++) {
+            T aip = av[i * aRow + p * aCol];
+            int bp = p * bRow;
+            for (int j = 0; j < n; j++) acc[j] += aip * bv[bp + j * bCol];
+        }
+        int ci = i * ldc;
+        if (betaP == 0) {
+            for (int j = 0; j < n; j++) cv[ci + j] = alphaP * acc[j];
+        } else {
+            for (int j = 0; j < n; j++) cv[ci + j] = alphaP * acc[j] + betaP * cv[ci + j];
+        }
+    }
+}
+
+template <typename T>
+void test_gemm(std::mt19937_64& rng) {
+    const int sizes[] = {1, 3, 16, 17, 33};
+    const double betas[] = {0.0, 1.0, -0.5};
+    for (int transA = 0; transA <= 1; ++transA) {
+        for (int transB = 0; transB <= 1; ++transB) {
+            Check<T> c("gemm.transA" + std::to_string(transA) + ".transB" + std::to_string(transB), 64);
+            int idx = 0;
+            for (int m : sizes) {
+                for (int n : sizes) {
+                    for (int k : {0, 1, 5, 16, 17, 40}) {
+                        for (double beta_d : betas) {
+                            const T alpha = (T) (idx % 3 == 0 ? 1.0 : -0.7), beta = (T) beta_d;
+                            // Leading dimensions larger than needed, so stride mistakes show.
+                            const int lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 3, ldc = n + 1;
+                            const int aRows = transA ? k : m, bRows = transB ? n : k;
+                            const std::vector<T> A = inputs<T>(rng, std::max(1, aRows * lda), -1, 1, false);
+                            const std::vector<T> B = inputs<T>(rng, std::max(1, bRows * ldb), -1, 1, false);
+                            std::vector<T> C0 = inputs<T>(rng, m * ldc, -1, 1, false);
+                            if (beta == T(0)) {
+                                for (T& v : C0) {
+                                    v = std::numeric_limits<T>::quiet_NaN(); // must not be read
+                                }
+                            }
+                            std::vector<T> C = C0, J = C0;
+                            emulate_gemm<T>(transA, transB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta,
+                                            C.data(), ldc);
+                            java_gemm<T>(transA, transB, m, n, k, alpha, A.data(), lda, B.data(), ldb, beta, J.data(),
+                                         ldc);
+                            for (int i = 0; i < m; ++i) {
+                                for (int j = 0; j < n; ++j) {
+                                    long double ref = 0, mag = 0;
+                                    for (int p = 0; p < k; ++p) {
+                                        const long double a = transA ? A[p * lda + i] : A[i * lda + p];
+                                        const long double b = transB ? B[j * ldb + p] : B[p * ldb + j];
+                                        ref += a * b;
+                                        mag += std::fabs(a * b);
+                                    }
+                                    ref = (long double) alpha * ref;
+                                    mag = std::fabs((long double) alpha) * mag;
+                                    if (beta != T(0)) {
+                                        ref += (long double) beta * C0[i * ldc + j];
+                                        mag += std::fabs((long double) beta * C0[i * ldc + j]);
+                                    }
+                                    c.value(idx, C[i * ldc + j], ref, J[i * ldc + j], mag);
+                                }
+                            }
+                            // Padding columns of C (j >= n) untouched.
+                            for (int i = 0; i < m; ++i) {
+                                for (int j = n; j < ldc; ++j) {
+                                    if (!same_bits(C[i * ldc + j], C0[i * ldc + j])) {
+                                        std::printf("  gemm wrote C(%d, %d) outside its n = %d columns\n", i, j, n);
+                                        ++g_failures;
+                                    }
+                                }
+                            }
+                            ++idx;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <typename T>
+void test_all(std::mt19937_64& rng) {
+    test_activations<T>(rng);
+    test_seed_lstm<T>(rng);
+    test_losses<T>(rng);
+    test_sum_rows_and_sgd<T>(rng);
+    test_gemm<T>(rng);
+}
+
+} // namespace
+
+int main() {
+    std::mt19937_64 rng(20240611);
+    test_all<float>(rng);
+    test_all<double>(rng);
+    std::printf("%d checks, %d failed\n", g_checks, g_failures);
+    return g_failures == 0 ? 0 : 1;
+}
