@@ -3,11 +3,14 @@ package org.rnn4j.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import org.rnn4j.backend.GateLayout;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.check.ParityCheck;
 import org.rnn4j.io.Traces;
 import org.rnn4j.net.SeedLstm;
 import org.rnn4j.train.LstmTrainer;
@@ -68,6 +71,16 @@ final class TrainLstmCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         int last = iterations - 1;
+        if (options.check) {
+            var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
+            return ParityRun.run(options, precision, "lstm", backend -> {
+                List<ObjectNode> trace = new ArrayList<>();
+                Trained<SeedLstm> t = LstmTrainer.train(backend, config, j -> true, r -> trace.add(Traces.lstm(r)));
+                try (SeedLstm net = t.network()) {
+                    return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
+                }
+            }, out);
+        }
         try (TrainingSession session = new TrainingSession(options, precision, "lstm", iterations, "loss", out,
                 spec.commandLine().getErr())) {
             session.print(String.format(Locale.ROOT,

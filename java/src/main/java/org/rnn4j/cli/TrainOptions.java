@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 final class TrainOptions {
 
     @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
-            description = "auto (a GPU when one is usable, else the CPU) or cpu. Default: ${DEFAULT-VALUE}.")
+            description = "auto (CUDA when a GPU is usable, else the CPU, saying why), cpu or cuda. Default: ${DEFAULT-VALUE}.")
     String backend;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "float32",
@@ -32,6 +32,10 @@ final class TrainOptions {
     @Option(names = "--summary", paramLabel = "FILE",
             description = "Write one JSON object with the run's settings, timing and result at the end.")
     Path summary;
+
+    @Option(names = "--check", description = "Train on the CPU and on CUDA side by side and compare every traced "
+            + "value and the final weights; exit 1 when they differ by more than the tolerance (see docs/parity.md).")
+    boolean check;
 
     @Option(names = "--quiet", description = "Print no progress and no result; errors and warnings only.")
     boolean quiet;

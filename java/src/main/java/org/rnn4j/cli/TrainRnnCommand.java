@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.check.ParityCheck;
 import org.rnn4j.io.Traces;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.train.RnnTrainer;
@@ -52,6 +53,17 @@ final class TrainRnnCommand implements Callable<Integer> {
             throw new UsageException("--hidden " + hidden + " is too large (hidden * hidden must fit one buffer)");
         }
         PrintWriter out = spec.commandLine().getOut();
+        if (options.check) {
+            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate);
+            return ParityRun.run(options, precision, "rnn", backend -> {
+                List<ObjectNode> trace = new ArrayList<>();
+                Trained<BinaryAdditionRnn> t = RnnTrainer.train(backend, config, j -> j % reportEvery == 0,
+                        r -> trace.add(Traces.rnn(r)));
+                try (BinaryAdditionRnn net = t.network()) {
+                    return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
+                }
+            }, out);
+        }
         try (TrainingSession session = new TrainingSession(options, precision, "rnn", iterations, "error", out,
                 spec.commandLine().getErr())) {
             session.print(String.format(Locale.ROOT, "hidden %d, %d iterations, learning rate %s, seed %d",

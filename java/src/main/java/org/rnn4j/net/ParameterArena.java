@@ -6,15 +6,17 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
 
 /**
- * A network's parameters and their gradients, each in one backend allocation with the same layout, handed out as
- * views; so an SGD step is one operation and a checkpoint or gradient check sees one flat array.
+ * A network's parameters and their gradients in one backend allocation, {@code [params | grads]}, both halves with the
+ * same layout and handed out as views; so an SGD step is one operation, a checkpoint or gradient check sees one flat
+ * array, and on a GPU the whole state is one device allocation.
  */
 final class ParameterArena implements AutoCloseable {
 
     private final Backend backend;
     private final List<ParamTensor> tensors;
-    private final Buffer params;
-    private final Buffer grads;
+    private final Buffer arena;  // (2 * size): parameters, then gradients
+    private final Buffer params; // view: the first half
+    private final Buffer grads;  // view: the second half
 
     /** The order and shapes of the tensors, laid out one after another. */
     static final class Layout {
@@ -31,13 +33,13 @@ final class ParameterArena implements AutoCloseable {
     ParameterArena(Backend backend, Layout layout) {
         this.backend = backend;
         this.tensors = List.copyOf(layout.tensors);
-        this.params = backend.allocate(layout.size);
-        try {
-            this.grads = backend.allocate(layout.size);
-        } catch (RuntimeException e) {
-            params.close();
-            throw e;
+        if (layout.size > Integer.MAX_VALUE / 2) {
+            throw new IllegalArgumentException("the network has " + layout.size
+                    + " parameters; with their gradients they must fit one buffer of at most " + Integer.MAX_VALUE);
         }
+        this.arena = backend.allocate(2 * layout.size);
+        this.params = arena.slice(0, layout.size);
+        this.grads = arena.slice(layout.size, layout.size);
     }
 
     List<ParamTensor> tensors() {
@@ -81,7 +83,6 @@ final class ParameterArena implements AutoCloseable {
 
     @Override
     public void close() {
-        params.close();
-        grads.close();
+        arena.close();
     }
 }
