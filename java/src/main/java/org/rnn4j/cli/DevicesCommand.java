@@ -28,7 +28,7 @@ final class DevicesCommand implements Callable<Integer> {
             cuda |= p.name().equals("cuda");
         }
         if (!cuda) {
-            out.println("cuda  not usable: this build has no CUDA backend (GPU support is not part of rnn4j yet)");
+            out.println("cuda  not usable: this build has no CUDA backend (the rnn4j-cuda module is not on the class path)");
         }
         out.println("auto  picks " + Backends.choose("auto").provider().name());
         return 0;

@@ -1,0 +1,280 @@
+package org.rnn4j.cuda;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import jcuda.CudaException;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+import jcuda.jcublas.JCublas2;
+import jcuda.jcublas.cublasHandle;
+import org.rnn4j.kernels.KernelImages;
+
+/**
+ * Finds out, once per process, whether the CUDA backend can run here and why not when it cannot: the driver library,
+ * the devices, whether the driver can load rnn4j's kernels on the chosen device, and which GEMM path is available.
+ *
+ * <p>JCuda loads its native library in a static initialiser: when {@code libcuda.so.1} is missing that throws
+ * {@link UnsatisfiedLinkError}, and every later touch of the class throws {@link NoClassDefFoundError}. So the probe
+ * touches JCuda once, catches {@link LinkageError}, and keeps the reason; nothing else touches JCuda unless the probe
+ * said the backend is usable.
+ */
+public final class CudaProbe {
+
+    /** Environment variable choosing the device by ordinal (default 0). */
+    public static final String DEVICE_ENV = "RNN4J_CUDA_DEVICE";
+    /** Environment variable choosing the GEMM path: {@code auto} (default), {@code cublas} or {@code builtin}. */
+    public static final String GEMM_ENV = "RNN4J_GEMM";
+
+    /** One CUDA device as the driver reports it. */
+    public record Device(int ordinal, String name, int major, int minor, long totalBytes, int multiprocessors) {
+        public String arch() {
+            return "sm_" + major + minor;
+        }
+
+        /** One line for {@code rnn4j devices}. */
+        public String line() {
+            return String.format(Locale.ROOT, "cuda:%d  %s  compute capability %d.%d (%s)  %.1f GiB  %d SMs",
+                    ordinal, name, major, minor, arch(), totalBytes / (double) (1L << 30), multiprocessors);
+        }
+    }
+
+    /** The GEMM path a backend will use, and why. */
+    public record GemmPath(boolean cublas, String why) {
+        public String line() {
+            return (cublas ? "GEMM: cuBLAS (JCublas2)" : "GEMM: built-in tiled kernel") + ", " + why;
+        }
+    }
+
+    /**
+     * What the probe found. {@code reason} says why the backend is unusable, or summarises what will run. Devices and the
+     * driver version are filled in as far as the probe got.
+     */
+    public record Result(boolean usable, String reason, int driverVersion, List<Device> devices, int chosen,
+                         GemmPath gemm) {
+        public Result {
+            devices = List.copyOf(devices);
+        }
+
+        public Device device() {
+            return usable ? devices.get(chosen) : null;
+        }
+
+        public String driverText() {
+            return driverVersion <= 0 ? "unknown"
+                    : (driverVersion / 1000) + "." + (driverVersion % 1000) / 10;
+        }
+    }
+
+    private static Result cached;
+
+    private CudaProbe() {
+    }
+
+    /** The probe's answer, computed on first use. Never throws. */
+    public static synchronized Result get() {
+        if (cached == null) {
+            cached = probe(System.getenv(DEVICE_ENV), System.getenv(GEMM_ENV));
+        }
+        return cached;
+    }
+
+    static Result probe(String deviceSetting, String gemmSetting) {
+        int driver;
+        List<Device> devices = new ArrayList<>();
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            int[] v = new int[1];
+            JCudaDriver.cuDriverGetVersion(v);
+            driver = v[0];
+        } catch (LinkageError e) {
+            return unusable(driverMissing(e), 0, devices);
+        } catch (CudaException e) {
+            return unusable("the CUDA driver failed: " + e.getMessage(), 0, devices);
+        }
+        try {
+            JCudaDriver.cuInit(0);
+        } catch (CudaException e) {
+            String m = String.valueOf(e.getMessage());
+            String why = m.contains("CUDA_ERROR_NO_DEVICE") ? "no CUDA device found (driver " + version(driver) + ")"
+                    : m.contains("CUDA_ERROR_STUB_LIBRARY") ? "libcuda.so.1 is the CUDA toolkit's stub, not a driver"
+                    : "the CUDA driver " + version(driver) + " failed to initialise: " + m;
+            return unusable(why, driver, devices);
+        }
+        try {
+            int[] count = new int[1];
+            JCudaDriver.cuDeviceGetCount(count);
+            for (int i = 0; i < count[0]; i++) {
+                devices.add(describe(i));
+            }
+        } catch (CudaException e) {
+            return unusable("cannot list the CUDA devices: " + e.getMessage(), driver, devices);
+        }
+        if (devices.isEmpty()) {
+            return unusable("no CUDA device found (driver " + version(driver) + ")", driver, devices);
+        }
+        int chosen;
+        try {
+            chosen = deviceSetting == null || deviceSetting.isBlank() ? 0 : Integer.parseInt(deviceSetting.trim());
+        } catch (NumberFormatException e) {
+            return unusable(DEVICE_ENV + " must be a device number, got '" + deviceSetting + "'", driver, devices);
+        }
+        if (chosen < 0 || chosen >= devices.size()) {
+            return unusable(DEVICE_ENV + "=" + chosen + " but there " + (devices.size() == 1 ? "is 1 device"
+                    : "are " + devices.size() + " devices"), driver, devices);
+        }
+        Device device = devices.get(chosen);
+        CUdevice handle = new CUdevice();
+        CUcontext context = new CUcontext();
+        try {
+            JCudaDriver.cuDeviceGet(handle, chosen);
+            JCudaDriver.cuDevicePrimaryCtxRetain(context, handle);
+        } catch (CudaException e) {
+            return unusable("cannot open " + device.name() + ": " + e.getMessage(), driver, devices);
+        }
+        try {
+            JCudaDriver.cuCtxSetCurrent(context);
+            String kernels = loadKernels(device, driver);
+            if (kernels != null) {
+                return unusable(kernels, driver, devices);
+            }
+            GemmPath gemm = gemmPath(gemmSetting);
+            if (gemm == null) {
+                return unusable(GEMM_ENV + "=cublas but cuBLAS cannot be used: " + cublasProblem(), driver, devices);
+            }
+            return new Result(true, device.name() + " (" + device.arch() + "), driver " + version(driver),
+                    driver, devices, chosen, gemm);
+        } finally {
+            JCudaDriver.cuDevicePrimaryCtxRelease(handle);
+        }
+    }
+
+    private static Result unusable(String reason, int driver, List<Device> devices) {
+        return new Result(false, reason, driver, devices, -1, null);
+    }
+
+    private static Device describe(int ordinal) {
+        CUdevice d = new CUdevice();
+        JCudaDriver.cuDeviceGet(d, ordinal);
+        byte[] name = new byte[256];
+        JCudaDriver.cuDeviceGetName(name, name.length, d);
+        int len = 0;
+        while (len < name.length && name[len] != 0) {
+            len++;
+        }
+        long[] mem = new long[1];
+        JCudaDriver.cuDeviceTotalMem(mem, d);
+        return new Device(ordinal, new String(name, 0, len, StandardCharsets.UTF_8),
+                attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR),
+                attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR),
+                mem[0], attribute(d, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT));
+    }
+
+    private static int attribute(CUdevice d, int attribute) {
+        int[] v = new int[1];
+        JCudaDriver.cuDeviceGetAttribute(v, attribute, d);
+        return v[0];
+    }
+
+    /** Loads every kernel family on the current context and unloads it again; null when all load. */
+    private static String loadKernels(Device device, int driver) {
+        for (String family : KernelImages.FAMILIES) {
+            CUmodule module = new CUmodule();
+            try {
+                JCudaDriver.cuModuleLoadData(module, KernelImages.fatbin(family));
+            } catch (CudaException e) {
+                String m = String.valueOf(e.getMessage());
+                if (m.contains("NO_BINARY_FOR_GPU") || m.contains("UNSUPPORTED_PTX_VERSION")
+                        || m.contains("INVALID_PTX") || m.contains("INVALID_IMAGE")) {
+                    return "the kernels cannot run on " + device.name() + " (" + device.arch() + "): they hold "
+                            + "machine code for " + String.join(", ", KernelImages.architectures())
+                            + " and the driver (" + version(driver) + ") cannot compile their PTX (" + m
+                            + "); a newer driver may help";
+                }
+                return "cannot load the " + family + " kernels: " + m;
+            } catch (RuntimeException e) {
+                return "cannot read the " + family + " kernels: " + e.getMessage();
+            }
+            JCudaDriver.cuModuleUnload(module);
+        }
+        return null;
+    }
+
+    /** The GEMM path the setting asks for; null when it demands cuBLAS and cuBLAS cannot be used. */
+    private static GemmPath gemmPath(String setting) {
+        String s = setting == null ? "auto" : setting.trim().toLowerCase(Locale.ROOT);
+        if (s.equals("builtin")) {
+            return new GemmPath(false, "chosen by " + GEMM_ENV + "=builtin");
+        }
+        String problem = cublasProblem();
+        if (problem == null) {
+            return new GemmPath(true, "libcublas.so.12 loaded" + (s.equals("cublas") ? " (" + GEMM_ENV + "=cublas)"
+                    : ""));
+        }
+        return s.equals("cublas") ? null : new GemmPath(false, "cuBLAS unavailable: " + problem);
+    }
+
+    private static String cublasProblemCache;
+    private static boolean cublasProbed;
+
+    /** Null when JCublas2 loads and a handle can be created on the current context, else why not. */
+    private static String cublasProblem() {
+        if (!cublasProbed) {
+            cublasProbed = true;
+            try {
+                JCublas2.setExceptionsEnabled(true);
+                cublasHandle h = new cublasHandle();
+                JCublas2.cublasCreate(h);
+                JCublas2.cublasDestroy(h);
+            } catch (LinkageError e) {
+                cublasProblemCache = libraryProblem(e, "libcublas.so.12");
+            } catch (RuntimeException e) {
+                cublasProblemCache = "cublasCreate failed: " + e.getMessage();
+            }
+        }
+        return cublasProblemCache;
+    }
+
+    static String version(int driver) {
+        return driver <= 0 ? "unknown" : (driver / 1000) + "." + (driver % 1000) / 10;
+    }
+
+    private static String driverMissing(LinkageError e) {
+        String problem = libraryProblem(e, "libcuda.so.1");
+        return problem.contains("libcuda.so.1 not found") ? "no NVIDIA driver (libcuda.so.1 not found)"
+                : "the CUDA driver library cannot be loaded: " + problem;
+    }
+
+    /**
+     * One line from JCuda's long, multi-line loading error: the missing shared object when there is one. JCuda's
+     * message lists every place it tried; the line that names a missing {@code .so} is the useful part.
+     */
+    static String libraryProblem(Throwable e, String expected) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.append(t.getMessage()).append('\n');
+        }
+        String text = all.toString();
+        if (text.contains(expected + ": cannot open shared object file")) {
+            return expected + " not found";
+        }
+        for (String line : text.split("\n")) {
+            int at = line.indexOf("cannot open shared object file");
+            if (at > 0) {
+                // "...: /tmp/libJCudaDriver-...so: libcuda.so.1: cannot open ..." -> the name just before the phrase
+                String before = line.substring(0, at).trim();
+                if (before.endsWith(":")) {
+                    before = before.substring(0, before.length() - 1);
+                }
+                String lib = before.substring(Math.max(before.lastIndexOf(' '), before.lastIndexOf('/')) + 1);
+                return (lib.isEmpty() ? "a library" : lib) + " not found";
+            }
+        }
+        String first = text.lines().filter(l -> !l.isBlank()).findFirst().orElse(e.getClass().getSimpleName());
+        return first.trim();
+    }
+}

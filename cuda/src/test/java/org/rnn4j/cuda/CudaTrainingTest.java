@@ -1,0 +1,84 @@
+package org.rnn4j.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import jcuda.driver.JCudaDriver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.cli.Main;
+
+/** Whole runs on the GPU: {@code --check} passes for both networks in both precisions; resources are released. */
+@RequiresCuda
+class CudaTrainingTest {
+
+    private static String[] run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new String[] {Integer.toString(code), out.toString(), err.toString()};
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"rnn, float64", "rnn, float32", "lstm, float64", "lstm, float32"})
+    void checkPasses(String network, String precision) {
+        String[] r = run("train", network, "--check", "--precision", precision);
+        System.out.println(r[1]);
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[1].contains("result: pass"), r[1]);
+    }
+
+    @Test
+    void trainingOnCudaSaysSoAndReachesTheSeedsResult() {
+        String[] r = run("train", "rnn", "--backend", "cuda", "--precision", "float64");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("CUDA on "), r[1]);
+        assertTrue(r[1].contains("GEMM: "), "the GEMM path is named at the start: " + r[1]);
+        assertTrue(r[1].contains("accuracy: 16384 of 16384"), r[1]);
+        assertEquals("", r[2], "no fallback note when CUDA runs");
+    }
+
+    @Test
+    void devicesListsTheGpuAndTheGemmPath() {
+        String[] r = run("devices");
+        assertEquals("0", r[0]);
+        assertTrue(r[1].contains("cuda  usable"), r[1]);
+        assertTrue(r[1].contains("compute capability"), r[1]);
+        assertTrue(r[1].contains("GEMM: "), r[1]);
+        assertTrue(r[1].contains("auto  picks cuda"), r[1]);
+    }
+
+    @Test
+    void closingReleasesDeviceMemoryAndUseAfterCloseFails() {
+        // The keeper holds the primary context, so that closing the backend under test must free its memory itself
+        // (the context's destruction would free everything and prove nothing).
+        try (Backend keeper = new CudaBackendProvider().create(Precision.FLOAT32)) {
+            long before = freeBytes(keeper);
+            Backend b = new CudaBackendProvider().create(Precision.FLOAT64);
+            Buffer big = b.allocate(64 << 20); // 512 MiB
+            b.upload(new double[] {1, 2, 3}, big.slice(5, 3));
+            assertEquals(2.0, b.download(big.slice(6, 1))[0]);
+            assertTrue(freeBytes(keeper) < before - (400L << 20), "the allocation shows in the free memory");
+            b.close();
+            assertTrue(freeBytes(keeper) > before - (64L << 20), "closing the backend released its memory");
+            assertThrows(IllegalStateException.class, () -> b.allocate(1));
+            assertThrows(IllegalStateException.class, () -> big.slice(0, 1));
+            b.close(); // idempotent
+        }
+    }
+
+    private static long freeBytes(Backend current) {
+        current.synchronize(); // makes its context current on this thread
+        long[] free = new long[1];
+        long[] total = new long[1];
+        JCudaDriver.cuMemGetInfo(free, total);
+        return free[0];
+    }
+}
