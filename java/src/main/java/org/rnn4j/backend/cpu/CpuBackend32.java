@@ -26,8 +26,8 @@ public final class CpuBackend32 extends AbstractBackend {
         }
     }
 
-    /** GEMM row accumulator, grown only when a wider product arrives, so no call allocates in steady state. */
-    private float[] rowScratch = new float[0];
+    /** The GEMM, with its scratch space; see {@link CpuGemm}. */
+    private final CpuGemm gemm = new CpuGemm();
 
     public CpuBackend32() {
         super(Precision.FLOAT32);
@@ -74,46 +74,8 @@ public final class CpuBackend32 extends AbstractBackend {
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {
-        float[] av = data(a);
-        float[] bv = data(b);
-        float[] cv = data(c);
-        int ao = a.offset();
-        int bo = b.offset();
-        int co = c.offset();
-        // Strides that turn op(A)(i, p) and op(B)(p, j) into array indices whatever the transpose flags.
-        int aRow = transA ? 1 : lda;
-        int aCol = transA ? lda : 1;
-        int bRow = transB ? 1 : ldb;
-        int bCol = transB ? ldb : 1;
-        if (rowScratch.length < n) {
-            rowScratch = new float[n];
-        }
-        float[] acc = rowScratch;
-        float alphaP = (float) alpha; // alpha and beta rounded to this precision
-        float betaP = (float) beta;
-        for (int i = 0; i < m; i++) {
-            // Row i of op(A) * op(B), each element summed over p in ascending order.
-            for (int j = 0; j < n; j++) {
-                acc[j] = 0;
-            }
-            for (int p = 0; p < k; p++) {
-                float aip = av[ao + i * aRow + p * aCol];
-                int bp = bo + p * bRow;
-                for (int j = 0; j < n; j++) {
-                    acc[j] += aip * bv[bp + j * bCol];
-                }
-            }
-            int ci = co + i * ldc;
-            if (betaP == 0) { // as rounded: a beta that rounds to zero must not read C either
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alphaP * acc[j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alphaP * acc[j] + betaP * cv[ci + j];
-                }
-            }
-        }
+        gemm.gemm(transA, transB, m, n, k, (float) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+                (float) beta, data(c), c.offset(), ldc);
     }
 
     @Override
@@ -315,7 +277,7 @@ public final class CpuBackend32 extends AbstractBackend {
 
     @Override
     protected void doClose() {
-        rowScratch = new float[0];
+        gemm.release();
     }
 
     private static float sigmoid(float x) {

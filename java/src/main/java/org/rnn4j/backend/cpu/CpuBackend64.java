@@ -27,8 +27,8 @@ public final class CpuBackend64 extends AbstractBackend {
         }
     }
 
-    /** GEMM row accumulator, grown only when a wider product arrives, so no call allocates in steady state. */
-    private double[] rowScratch = new double[0];
+    /** The GEMM, with its scratch space; see {@link CpuGemm}. */
+    private final CpuGemm gemm = new CpuGemm();
 
     public CpuBackend64() {
         super(Precision.FLOAT64);
@@ -75,46 +75,8 @@ public final class CpuBackend64 extends AbstractBackend {
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {
-        double[] av = data(a);
-        double[] bv = data(b);
-        double[] cv = data(c);
-        int ao = a.offset();
-        int bo = b.offset();
-        int co = c.offset();
-        // Strides that turn op(A)(i, p) and op(B)(p, j) into array indices whatever the transpose flags.
-        int aRow = transA ? 1 : lda;
-        int aCol = transA ? lda : 1;
-        int bRow = transB ? 1 : ldb;
-        int bCol = transB ? ldb : 1;
-        if (rowScratch.length < n) {
-            rowScratch = new double[n];
-        }
-        double[] acc = rowScratch;
-        double alphaP = alpha; // alpha and beta rounded to this precision
-        double betaP = beta;
-        for (int i = 0; i < m; i++) {
-            // Row i of op(A) * op(B), each element summed over p in ascending order.
-            for (int j = 0; j < n; j++) {
-                acc[j] = 0;
-            }
-            for (int p = 0; p < k; p++) {
-                double aip = av[ao + i * aRow + p * aCol];
-                int bp = bo + p * bRow;
-                for (int j = 0; j < n; j++) {
-                    acc[j] += aip * bv[bp + j * bCol];
-                }
-            }
-            int ci = co + i * ldc;
-            if (betaP == 0) { // as rounded: a beta that rounds to zero must not read C either
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alphaP * acc[j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alphaP * acc[j] + betaP * cv[ci + j];
-                }
-            }
-        }
+        gemm.gemm(transA, transB, m, n, k, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+                (double) beta, data(c), c.offset(), ldc);
     }
 
     @Override
@@ -316,7 +278,7 @@ public final class CpuBackend64 extends AbstractBackend {
 
     @Override
     protected void doClose() {
-        rowScratch = new double[0];
+        gemm.release();
     }
 
     private static double sigmoid(double x) {
