@@ -33,6 +33,11 @@ final class TrainRnnCommand implements Callable<Integer> {
             description = "Training iterations (one problem each). Default: ${DEFAULT-VALUE}.")
     int iterations;
 
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1",
+            description = "Problems per iteration, drawn in order from the generator; the step uses the batch's "
+                    + "average gradient, so 1 is the seed. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
     @Option(names = "--report-every", paramLabel = "N", defaultValue = "1000",
             description = "Report (and trace) every N iterations, as the seed prints. Default: ${DEFAULT-VALUE}.")
     int reportEvery;
@@ -49,12 +54,17 @@ final class TrainRnnCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(hidden, "--hidden");
         TrainOptions.atLeastOne(iterations, "--iterations");
         TrainOptions.atLeastOne(reportEvery, "--report-every");
+        TrainOptions.atLeastOne(batch, "--batch");
+        if ((long) batch * hidden > Integer.MAX_VALUE / (BinaryAdditionRnn.BITS + 1)) {
+            throw new UsageException("--batch " + batch + " with --hidden " + hidden
+                    + " is too large (the batch's hidden states must fit one buffer)");
+        }
         if ((long) hidden * hidden > Integer.MAX_VALUE / 2) {
             throw new UsageException("--hidden " + hidden + " is too large (hidden * hidden must fit one buffer)");
         }
         PrintWriter out = spec.commandLine().getOut();
         if (options.check) {
-            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate);
+            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate, batch);
             return ParityRun.run(options, precision, "rnn", backend -> {
                 List<ObjectNode> trace = new ArrayList<>();
                 Trained<BinaryAdditionRnn> t = RnnTrainer.train(backend, config, j -> j % reportEvery == 0,
@@ -66,13 +76,13 @@ final class TrainRnnCommand implements Callable<Integer> {
         }
         try (TrainingSession session = new TrainingSession(options, precision, "rnn", iterations, "error", out,
                 spec.commandLine().getErr())) {
-            session.print(String.format(Locale.ROOT, "hidden %d, %d iterations, learning rate %s, seed %d",
-                    hidden, iterations, options.learningRate, options.seed));
+            session.print(String.format(Locale.ROOT, "hidden %d, batch %d, %d iterations, learning rate %s, seed %d",
+                    hidden, batch, iterations, options.learningRate, options.seed));
             TrainingListener<RnnTrainer.Report> listener = session.listener(Traces::rnn,
                     r -> session.progress.report(r.iteration(), r.error(), String.format(Locale.ROOT,
                             "%3d + %3d = %3d %s", r.a(), r.b(), r.predicted(),
                             r.predicted() == r.sum() ? "(right)" : "(true " + r.sum() + ")")));
-            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate);
+            var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate, batch);
             Trained<BinaryAdditionRnn> trained = RnnTrainer.train(session.backend, config,
                     j -> j % reportEvery == 0, listener);
             try (BinaryAdditionRnn net = trained.network()) {
@@ -91,6 +101,7 @@ final class TrainRnnCommand implements Callable<Integer> {
                 }
                 ObjectNode summary = session.summaryBase("rnn", timing);
                 summary.put("hidden", hidden);
+                summary.put("batch", batch);
                 summary.put("accuracy", acc.fraction());
                 session.finish(summary);
             }

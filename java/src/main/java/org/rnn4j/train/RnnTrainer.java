@@ -8,19 +8,34 @@ import org.rnn4j.rng.NumpyRandom;
 /**
  * Trains {@link BinaryAdditionRnn} the way the seed does: seed the generator, draw the three weight matrices, then per
  * iteration draw {@code a = randint(128)}, {@code b = randint(128)} and take one SGD step on {@code a + b}.
+ *
+ * <p>Batched: with {@code batch = B}, each iteration draws {@code B} pairs in order from the same generator
+ * ({@code a0, b0, a1, b1, ...}), sums the gradients over time (as the seed) and over the batch, and steps by
+ * {@code learningRate / B} times that sum, i.e. by the batch's average gradient; so {@code B = 1} is the seed exactly.
  */
 public final class RnnTrainer {
 
     /** Settings; the defaults are the seed's. */
-    public record Config(long seed, int hidden, int iterations, double learningRate) {
+    public record Config(long seed, int hidden, int iterations, double learningRate, int batch) {
+        public Config {
+            if (batch < 1) {
+                throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            }
+        }
+
+        /** One problem per iteration, as the seed. */
+        public Config(long seed, int hidden, int iterations, double learningRate) {
+            this(seed, hidden, iterations, learningRate, 1);
+        }
+
         public static Config seedDefaults() {
             return new Config(0, 16, 10000, 0.1);
         }
     }
 
     /**
-     * What an observed iteration saw: the seed's {@code overallError}, its answer {@code predicted} to {@code a + b}
-     * (the rounded output bits), and the true sum.
+     * What an observed iteration saw: the seed's {@code overallError} (with a batch, its mean over the batch), and the
+     * answer {@code predicted} to the batch's first problem {@code a + b} (the rounded output bits).
      */
     public record Report(int iteration, double error, int a, int b, int predicted) {
         public int sum() {
@@ -50,18 +65,31 @@ public final class RnnTrainer {
                                                     TrainingListener<Report> listener) {
         NumpyRandom rng = new NumpyRandom(config.seed());
         BinaryAdditionRnn net = new BinaryAdditionRnn(backend, config.hidden());
-        try (BinaryAdditionRnn.Workspace ws = net.workspace(1)) {
+        int batch = config.batch();
+        double step = config.learningRate() / batch; // the batch's average gradient; exactly the seed's lr at B = 1
+        try (BinaryAdditionRnn.Workspace ws = net.workspace(batch)) {
             net.initLikeSeed(rng);
-            int[] a = new int[1];
-            int[] b = new int[1];
+            int[] a = new int[batch];
+            int[] b = new int[batch];
             long start = System.nanoTime();
             for (int j = 0; j < config.iterations(); j++) {
-                a[0] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
-                b[0] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+                for (int r = 0; r < batch; r++) {
+                    a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+                    b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+                }
                 ws.setProblems(a, b);
-                net.trainStep(ws, config.learningRate());
+                net.trainStep(ws, step);
                 if (observe.test(j)) {
-                    listener.report(new Report(j, ws.absoluteErrors()[0], a[0], b[0], ws.predictions()[0]));
+                    double[] errors = ws.absoluteErrors();
+                    double error = errors[0];
+                    if (batch > 1) {
+                        error = 0;
+                        for (double e : errors) {
+                            error += e;
+                        }
+                        error /= batch;
+                    }
+                    listener.report(new Report(j, error, a[0], b[0], ws.predictions()[0]));
                 }
                 listener.iterationDone(j);
             }

@@ -56,6 +56,8 @@ class CliTest {
                 Arguments.of("--iterations", new String[] {"train", "rnn", "--iterations", "0"}),
                 Arguments.of("--iterations", new String[] {"train", "lstm", "--iterations", "-1"}),
                 Arguments.of("--report-every", new String[] {"train", "rnn", "--report-every", "0"}),
+                Arguments.of("--batch", new String[] {"train", "rnn", "--batch", "0"}),
+                Arguments.of("--batch", new String[] {"train", "rnn", "--batch", "100000000", "--hidden", "512"}),
                 Arguments.of("--input-dim", new String[] {"train", "lstm", "--input-dim", "0"}),
                 Arguments.of("--lr", new String[] {"train", "rnn", "--lr", "0"}),
                 Arguments.of("--lr", new String[] {"train", "rnn", "--lr", "-0.1"}),
