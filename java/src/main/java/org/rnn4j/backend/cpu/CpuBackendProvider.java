@@ -21,7 +21,8 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Availability availability() {
         Runtime rt = Runtime.getRuntime();
-        return Availability.usable("plain Java, single-threaded", List.of(String.format(
+        return Availability.usable("plain Java, blocked GEMM on " + CpuGemm.threadsText()
+                + " (system property " + CpuGemm.THREADS_PROPERTY + ")", List.of(String.format(
                 "%s %s on %s/%s, %d cores visible, max heap %d MiB",
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 System.getProperty("os.name"), System.getProperty("os.arch"),
