@@ -143,6 +143,44 @@ RNN4J_HD inline void seed_lstm_backward_element(T gi, T gf, T gg, T go, T s, T s
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// standard_lstm_cell.cu
+
+// One (b, j) of the standard LSTM forward (PyTorch's nn.LSTM). z* are the pre-activations without bias of gates
+// i, f, g, o, bi* / bh* the two biases (added in that order); writes the post-activation gates, the new cell state c
+// and the output h, in CpuBackend64's order:
+//   i = sigmoid(zi + bii + bhi), f = sigmoid(zf + bif + bhf), g = tanh(zg + big + bhg), o = sigmoid(zo + bio + bho)
+//   c = f * cPrev + i * g
+//   h = o * tanh(c)
+template <typename T>
+RNN4J_HD inline void standard_lstm_forward_element(T zi, T zf, T zg, T zo, T bii, T bif, T big, T bio, T bhi, T bhf,
+                                                   T bhg, T bho, T cPrev, T& gi, T& gf, T& gg, T& go, T& c, T& h) {
+    gi = sigmoid(zi + bii + bhi);
+    gf = sigmoid(zf + bif + bhf);
+    gg = tanh_act(zg + big + bhg);
+    go = sigmoid(zo + bio + bho);
+    const T cell = gf * cPrev + gi * gg;
+    c = cell;
+    h = go * tanh_act(cell);
+}
+
+// One (b, j) of the standard LSTM backward, in CpuBackend64's order (products left to right):
+//   tc = tanh(c)
+//   dc = dh * o * (1 - tc * tc) + dcNext
+//   di = dc * g * i * (1 - i), df = dc * cPrev * f * (1 - f), dg = dc * i * (1 - g * g), do = dh * tc * o * (1 - o)
+//   dcPrev = dc * f
+template <typename T>
+RNN4J_HD inline void standard_lstm_backward_element(T gi, T gf, T gg, T go, T c, T cPrev, T dh, T dcNext,
+                                                    T& di, T& df, T& dg, T& dout, T& dcPrev) {
+    const T tc = tanh_act(c);
+    const T dc = dh * go * (T(1) - tc * tc) + dcNext;
+    di = dc * gg * gi * (T(1) - gi);
+    df = dc * cPrev * gf * (T(1) - gf);
+    dg = dc * gi * (T(1) - gg * gg);
+    dout = dh * tc * go * (T(1) - go);
+    dcPrev = dc * gf;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // losses.cu
 
 // One output of the sigmoid squared-error loss: writes dPreact = -miss * (o * (1 - o)) with miss = t - o (the

@@ -271,6 +271,88 @@ void test_seed_lstm(std::mt19937_64& rng) {
 }
 
 template <typename T>
+void test_standard_lstm(std::mt19937_64& rng) {
+    const int n = 3000;
+    // Pre-activations: edge values included (saturated gates), both biases small, states moderate.
+    const std::vector<T> z = inputs<T>(rng, 4 * n, -8, 8, true);
+    const std::vector<T> bih = inputs<T>(rng, 4 * n, -1, 1, false);
+    const std::vector<T> bhh = inputs<T>(rng, 4 * n, -1, 1, false);
+    const std::vector<T> cp = inputs<T>(rng, n, -3, 3, false);
+    {
+        Check<T> ci("standard_lstm_forward_element.i"), cf("standard_lstm_forward_element.f"),
+            cg("standard_lstm_forward_element.g"), co("standard_lstm_forward_element.o"),
+            cc("standard_lstm_forward_element.c", 4), ch("standard_lstm_forward_element.h", 4);
+        for (int e = 0; e < n; ++e) {
+            const T zi = z[4 * e], zf = z[4 * e + 1], zg = z[4 * e + 2], zo = z[4 * e + 3];
+            const T bii = bih[4 * e], bif = bih[4 * e + 1], big = bih[4 * e + 2], bio = bih[4 * e + 3];
+            const T bhi = bhh[4 * e], bhf = bhh[4 * e + 1], bhg = bhh[4 * e + 2], bho = bhh[4 * e + 3];
+            T gi, gf, gg, go, c, h;
+            rnn4j::standard_lstm_forward_element(zi, zf, zg, zo, bii, bif, big, bio, bhi, bhf, bhg, bho, cp[e], gi, gf,
+                                                 gg, go, c, h);
+            // Reference: the exact math on T's pre-activation sums (preact + b_ih, then + b_hh, each rounded to T
+            // as in Java).
+            const T ai = (T) ((T) (zi + bii) + bhi), af = (T) ((T) (zf + bif) + bhf);
+            const T ag = (T) ((T) (zg + big) + bhg), ao = (T) ((T) (zo + bio) + bho);
+            const long double ri = ref_sigmoid(ai), rf = ref_sigmoid(af), rg = tanhl(ag), ro = ref_sigmoid(ao);
+            // c and h against the reference built on this body's rounded gates (and h on its rounded c), so that the
+            // tolerance reflects this step's arithmetic only.
+            const long double rc = (long double) gf * cp[e] + (long double) gi * gg;
+            const long double rh = (long double) go * tanhl((long double) c);
+            // Java, CpuBackend lines: gi = sigmoid(z + bih + bhh) ...; cell = gf * cpv + gi * gg;
+            // h = go2 * tanh(cell).
+            const T ji = java_sigmoid(ai), jf = java_sigmoid(af), jg = java_tanh(ag), jo = java_sigmoid(ao);
+            const T jc = jf * cp[e] + ji * jg;
+            const T jh = jo * java_tanh(jc);
+            ci.value(e, gi, ri, ji);
+            cf.value(e, gf, rf, jf);
+            cg.value(e, gg, rg, jg);
+            co.value(e, go, ro, jo);
+            cc.value(e, c, rc, jc, std::fabs((long double) gf * cp[e]) + std::fabs((long double) gi * gg));
+            ch.value(e, h, rh, jh);
+        }
+    }
+    {
+        // Backward from gates in their ranges (sigmoid gates in [0, 1], g in [-1, 1]).
+        const std::vector<T> gs = inputs<T>(rng, 3 * n, 0, 1, false);
+        const std::vector<T> gg = inputs<T>(rng, n, -1, 1, false);
+        const std::vector<T> c = inputs<T>(rng, n, -3, 3, false);
+        const std::vector<T> dh = inputs<T>(rng, n, -2, 2, false);
+        const std::vector<T> dcn = inputs<T>(rng, n, -2, 2, false);
+        Check<T> ci("standard_lstm_backward_element.di", 8), cf("standard_lstm_backward_element.df", 8),
+            cg("standard_lstm_backward_element.dg", 8), co("standard_lstm_backward_element.do", 8),
+            cs("standard_lstm_backward_element.dcPrev", 8);
+        for (int e = 0; e < n; ++e) {
+            const T i = gs[3 * e], f = gs[3 * e + 1], o = gs[3 * e + 2], g = gg[e];
+            T di, df, dg, dout, dcp;
+            rnn4j::standard_lstm_backward_element(i, f, g, o, c[e], cp[e], dh[e], dcn[e], di, df, dg, dout, dcp);
+            // Reference: the exact math, tanh(c) in long double; di, df, dg on the Java-rounded dc (dc itself is
+            // checked exactly through dcPrev = dc * f).
+            const long double Li = i, Lf = f, Lg = g, Lo = o, Lc = c[e], Lcp = cp[e], Ldh = dh[e], Ldcn = dcn[e];
+            const long double rtc = tanhl(Lc);
+            const long double rdc = Ldh * Lo * (1 - rtc * rtc) + Ldcn;
+            // Java, CpuBackend lines: tc = tanh(c); dc = dhj * go2 * (1 - tc * tc) + dcn; ...
+            const T jtc = java_tanh(c[e]);
+            const T jdc = dh[e] * o * (1 - jtc * jtc) + dcn[e];
+            const long double Ldc = jdc;
+            const long double rdi = Ldc * Lg * Li * (1 - Li);
+            const long double rdf = Ldc * Lcp * Lf * (1 - Lf);
+            const long double rdg = Ldc * Li * (1 - Lg * Lg);
+            const long double rdo = Ldh * rtc * Lo * (1 - Lo);
+            const long double rdcp = rdc * Lf;
+            const T ji = jdc * g * i * (1 - i), jf = jdc * cp[e] * f * (1 - f), jg = jdc * i * (1 - g * g);
+            const T jo = dh[e] * jtc * o * (1 - o);
+            const T jcp = jdc * f;
+            ci.value(e, di, rdi, ji);
+            cf.value(e, df, rdf, jf);
+            cg.value(e, dg, rdg, jg, std::fabs(Ldc * Li)); // 1 - g*g cancels near |g| = 1
+            co.value(e, dout, rdo, jo);
+            // dcPrev's reference uses the exact dc, whose sum may cancel (and 1 - tc*tc near |tc| = 1).
+            cs.value(e, dcp, rdcp, jcp, (std::fabs(Ldh * Lo) + std::fabs(Ldcn)) * Lf);
+        }
+    }
+}
+
+template <typename T>
 void test_losses(std::mt19937_64& rng) {
     const int batch = 300;
     for (int outputs : {1, 2, 7}) {
@@ -509,6 +591,7 @@ template <typename T>
 void test_all(std::mt19937_64& rng) {
     test_activations<T>(rng);
     test_seed_lstm<T>(rng);
+    test_standard_lstm<T>(rng);
     test_losses<T>(rng);
     test_sum_rows_and_sgd<T>(rng);
     test_gemm<T>(rng);

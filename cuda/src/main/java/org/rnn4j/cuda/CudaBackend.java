@@ -291,6 +291,22 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
+    protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+                                             Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
+        bind();
+        launch1d(CudaKernels.STANDARD_LSTM_FORWARD, batch * hidden, args().i(batch).i(hidden).ptr(ptr(preact))
+                .ptr(ptr(biasIh)).ptr(ptr(biasHh)).ptr(ptr(cPrev)).ptr(ptr(gates)).ptr(ptr(c)).ptr(ptr(h)));
+    }
+
+    @Override
+    protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+                                              Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+        bind();
+        launch1d(CudaKernels.STANDARD_LSTM_BACKWARD, batch * hidden, args().i(batch).i(hidden).ptr(ptr(gates))
+                .ptr(ptr(c)).ptr(ptr(cPrev)).ptr(ptr(dh)).ptr(ptr(dcNext)).ptr(ptr(dPreact)).ptr(ptr(dcPrev)));
+    }
+
+    @Override
     protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
                                              Buffer absErrorSum, boolean accumulate) {
         bind();

@@ -21,17 +21,21 @@ final class CudaKernels implements AutoCloseable {
     static final String SIGMOID_BACKWARD = "rnn4j_sigmoid_backward";
     static final String SEED_LSTM_FORWARD = "rnn4j_seed_lstm_forward";
     static final String SEED_LSTM_BACKWARD = "rnn4j_seed_lstm_backward";
+    static final String STANDARD_LSTM_FORWARD = "rnn4j_standard_lstm_forward";
+    static final String STANDARD_LSTM_BACKWARD = "rnn4j_standard_lstm_backward";
     static final String SIGMOID_SQUARED_ERROR_LOSS = "rnn4j_sigmoid_squared_error_loss";
     static final String SEED_LSTM_SQUARED_LOSS = "rnn4j_seed_lstm_squared_loss";
     static final String SUM_ROWS = "rnn4j_sum_rows";
     static final String SGD_UPDATE = "rnn4j_sgd_update";
     static final String GEMM = "rnn4j_gemm";
 
-    private static final Map<String, String> FAMILY_OF = Map.of(
-            SIGMOID_FORWARD, "rnn_cell", SIGMOID_BACKWARD, "rnn_cell",
-            SEED_LSTM_FORWARD, "seed_lstm_cell", SEED_LSTM_BACKWARD, "seed_lstm_cell",
-            SIGMOID_SQUARED_ERROR_LOSS, "losses", SEED_LSTM_SQUARED_LOSS, "losses",
-            SUM_ROWS, "reduce", SGD_UPDATE, "sgd", GEMM, "gemm");
+    private static final Map<String, String> FAMILY_OF = Map.ofEntries(
+            Map.entry(SIGMOID_FORWARD, "rnn_cell"), Map.entry(SIGMOID_BACKWARD, "rnn_cell"),
+            Map.entry(SEED_LSTM_FORWARD, "seed_lstm_cell"), Map.entry(SEED_LSTM_BACKWARD, "seed_lstm_cell"),
+            Map.entry(STANDARD_LSTM_FORWARD, "standard_lstm_cell"),
+            Map.entry(STANDARD_LSTM_BACKWARD, "standard_lstm_cell"),
+            Map.entry(SIGMOID_SQUARED_ERROR_LOSS, "losses"), Map.entry(SEED_LSTM_SQUARED_LOSS, "losses"),
+            Map.entry(SUM_ROWS, "reduce"), Map.entry(SGD_UPDATE, "sgd"), Map.entry(GEMM, "gemm"));
 
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();

@@ -265,6 +265,39 @@ class CudaOpParityTest {
 
     @ParameterizedTest(name = "{0} B={1} H={2}")
     @MethodSource("cellShapes")
+    void standardLstmCell(Precision p, int batch, int hidden) {
+        SplittableRandom rng = new SplittableRandom(batch * 1000L + hidden + 500_000L);
+        Backend ref = reference(p);
+        Backend got = candidate(p, false);
+        int g = 4 * batch * hidden;
+        int s = batch * hidden;
+        double tol = 8 * u(p);
+        double[][] t = {{tol}, {tol}, {tol}};
+        // preact, biasIh, biasHh, cPrev, gates, c, h
+        compare("standardLstmCellForward", ref, got, new double[][] {random(rng, g, 4), random(rng, 4 * hidden, 1),
+                random(rng, 4 * hidden, 1), random(rng, s, 2), nan(g), nan(s), nan(s)}, new int[] {4, 5, 6}, tol, t,
+                (b, v) -> b.standardLstmCellForward(batch, hidden, v[0], v[1], v[2], v[3], v[4], v[5], v[6]));
+        compare("standardLstmCellForward gates in place", ref, got, new double[][] {random(rng, g, 4),
+                random(rng, 4 * hidden, 1), random(rng, 4 * hidden, 1), random(rng, s, 2), nan(s), nan(s)},
+                new int[] {0, 4, 5}, tol, t,
+                (b, v) -> b.standardLstmCellForward(batch, hidden, v[0], v[1], v[2], v[3], v[0], v[4], v[5]));
+        double[] gates = random(rng, g, 0.5);
+        for (int i = 0; i < g; i++) {
+            gates[i] += 0.5; // post-activation values in (0, 1); tanh's block may be anywhere in (-1, 1) too
+        }
+        // gates, c, cPrev, dh, dcNext, dPreact, dcPrev
+        compare("standardLstmCellBackward", ref, got, new double[][] {gates, random(rng, s, 2), random(rng, s, 2),
+                random(rng, s, 1), random(rng, s, 1), nan(g), nan(s)}, new int[] {5, 6}, tol,
+                new double[][] {{tol}, {tol}},
+                (b, v) -> b.standardLstmCellBackward(batch, hidden, v[0], v[1], v[2], v[3], v[4], v[5], v[6]));
+        compare("standardLstmCellBackward dc in place", ref, got, new double[][] {gates, random(rng, s, 2),
+                random(rng, s, 2), random(rng, s, 1), random(rng, s, 1), nan(g)}, new int[] {5, 4}, tol,
+                new double[][] {{tol}, {tol}},
+                (b, v) -> b.standardLstmCellBackward(batch, hidden, v[0], v[1], v[2], v[3], v[4], v[5], v[4]));
+    }
+
+    @ParameterizedTest(name = "{0} B={1} H={2}")
+    @MethodSource("cellShapes")
     void losses(Precision p, int batch, int width) {
         SplittableRandom rng = new SplittableRandom(7 + batch * 31L + width);
         Backend ref = reference(p);

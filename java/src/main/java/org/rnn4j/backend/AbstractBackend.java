@@ -49,6 +49,12 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev,
                                                    Buffer dh, Buffer dsNext, Buffer dPreact, Buffer dsPrev);
 
+    protected abstract void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
+                                                      Buffer biasHh, Buffer cPrev, Buffer gates, Buffer c, Buffer h);
+
+    protected abstract void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
+                                                       Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev);
+
     protected abstract void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target,
                                                       Buffer dPreact, Buffer absErrorSum, boolean accumulate);
 
@@ -205,6 +211,64 @@ public abstract class AbstractBackend implements Backend {
         disjoint(dPreact, "dPreact", dsNext, "dsNext");
         disjoint(dPreact, "dPreact", dsPrev, "dsPrev");
         doSeedLstmCellBackward(batch, hidden, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
+    }
+
+    @Override
+    public final void standardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+                                              Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
+        positive(batch, "batch");
+        positive(hidden, "hidden");
+        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
+        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
+        int stateLen = product(batch, hidden, "batch * hidden");
+        sameLength(preact, "preact", gateLen);
+        sameLength(biasIh, "biasIh", gateUnits);
+        sameLength(biasHh, "biasHh", gateUnits);
+        sameLength(cPrev, "cPrev", stateLen);
+        sameLength(gates, "gates", gateLen);
+        sameLength(c, "c", stateLen);
+        sameLength(h, "h", stateLen);
+        inPlaceOrDisjoint(gates, "gates", preact, "preact");
+        for (Buffer out : new Buffer[] {c, h}) {
+            String name = out == c ? "c" : "h";
+            disjoint(out, name, preact, "preact");
+            disjoint(out, name, biasIh, "biasIh");
+            disjoint(out, name, biasHh, "biasHh");
+            disjoint(out, name, cPrev, "cPrev");
+            disjoint(out, name, gates, "gates");
+        }
+        disjoint(c, "c", h, "h");
+        disjoint(gates, "gates", biasIh, "biasIh");
+        disjoint(gates, "gates", biasHh, "biasHh");
+        disjoint(gates, "gates", cPrev, "cPrev");
+        doStandardLstmCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+    }
+
+    @Override
+    public final void standardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+        positive(batch, "batch");
+        positive(hidden, "hidden");
+        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
+        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
+        int stateLen = product(batch, hidden, "batch * hidden");
+        sameLength(gates, "gates", gateLen);
+        sameLength(c, "c", stateLen);
+        sameLength(cPrev, "cPrev", stateLen);
+        sameLength(dh, "dh", stateLen);
+        sameLength(dcNext, "dcNext", stateLen);
+        sameLength(dPreact, "dPreact", gateLen);
+        sameLength(dcPrev, "dcPrev", stateLen);
+        inPlaceOrDisjoint(dcPrev, "dcPrev", dcNext, "dcNext");
+        Buffer[] inputs = {gates, c, cPrev, dh};
+        String[] names = {"gates", "c", "cPrev", "dh"};
+        for (int i = 0; i < inputs.length; i++) {
+            disjoint(dPreact, "dPreact", inputs[i], names[i]);
+            disjoint(dcPrev, "dcPrev", inputs[i], names[i]);
+        }
+        disjoint(dPreact, "dPreact", dcNext, "dcNext");
+        disjoint(dPreact, "dPreact", dcPrev, "dcPrev");
+        doStandardLstmCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
     }
 
     @Override

@@ -114,6 +114,40 @@ public interface Backend extends AutoCloseable {
                               Buffer dPreact, Buffer dsPrev);
 
     /**
+     * The standard LSTM cell (PyTorch's {@code nn.LSTM}, cuDNN's), forward, one step. From the gate pre-activations
+     * without bias {@code preact (B, 4H) = x W_ih^T + h_prev W_hh^T}, the two bias vectors {@code biasIh},
+     * {@code biasHh} {@code (4H)} and the previous cell state {@code cPrev (B, H)}:
+     * <pre>
+     *   z = preact + biasIh + biasHh                                      (added in that order)
+     *   i = sigmoid(z_i), f = sigmoid(z_f), g = tanh(z_g), o = sigmoid(z_o)   per block [i | f | g | o]
+     *   c = f * cPrev + i * g
+     *   h = o * tanh(c)
+     * </pre>
+     * writing the post-activation gates to {@code gates (B, 4H)} (the workspace {@link #standardLstmCellBackward}
+     * needs), and {@code c}, {@code h} {@code (B, H)}. {@code gates} may be {@code preact} (in place).
+     */
+    void standardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh, Buffer cPrev,
+                                 Buffer gates, Buffer c, Buffer h);
+
+    /**
+     * The standard LSTM cell, backward, one step. From the forward's {@code gates (B, 4H)}, {@code c} and {@code cPrev}
+     * {@code (B, H)}, the total gradient reaching this step's output {@code dh (B, H)} and the cell-state gradient
+     * carried from the next step {@code dcNext (B, H)}:
+     * <pre>
+     *   tc = tanh(c)
+     *   dc = dh * o * (1 - tc * tc) + dcNext
+     *   do_in = dh * tc * o * (1 - o)          di_in = dc * g * i * (1 - i)
+     *   df_in = dc * cPrev * f * (1 - f)       dg_in = dc * i * (1 - g * g)
+     *   dcPrev = dc * f
+     * </pre>
+     * (products evaluated left to right), writing the pre-activation gradients to {@code dPreact (B, 4H)} (written, not
+     * accumulated; they are also the gradients of both biases) and the carried gradient to {@code dcPrev (B, H)},
+     * which may be {@code dcNext} (in place).
+     */
+    void standardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+                                  Buffer dcNext, Buffer dPreact, Buffer dcPrev);
+
+    /**
      * The binary-addition RNN's output loss, for sigmoid outputs {@code out (B, O)} against {@code target (B, O)}: writes
      * the gradient of {@code L = 1/2 * sum (out - target)^2} with respect to the output pre-activation,
      * {@code dPreact = (out - target) * (out * (1 - out))}, and adds {@code sum_o |target - out|} (the seed's reported

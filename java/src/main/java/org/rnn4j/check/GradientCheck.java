@@ -8,6 +8,7 @@ import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.net.ParamTensor;
 import org.rnn4j.net.SeedLstm;
+import org.rnn4j.net.StandardLstm;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -126,6 +127,54 @@ public final class GradientCheck {
             };
             return new Result("lstm", "hidden " + hidden + ", input " + input + ", " + steps + " steps, batch "
                     + batch + ", seed " + seed, compare(net.parameterTensors(), params, analytic, loss));
+        }
+    }
+
+    /**
+     * The standard LSTM layer ({@link StandardLstm}), input 3, hidden 4, 5 steps, batch 2, random weights in
+     * [-0.5, 0.5), inputs in [0, 1) and an upstream gradient {@code R} in [-0.5, 0.5), with the loss
+     * {@code L = sum over steps, rows and units of h * R} (so {@code dL/dh = R}, what {@link StandardLstm#backward}
+     * starts from).
+     */
+    public static Result standardLstm(long seed) {
+        int hidden = 4;
+        int input = 3;
+        int steps = 5;
+        int batch = 2;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             StandardLstm net = new StandardLstm(backend, input, hidden);
+             StandardLstm.Workspace ws = net.workspace(steps, batch)) {
+            double[] params = new double[net.parameters().length];
+            for (int i = 0; i < params.length; i++) {
+                params[i] = rng.randomSample() - 0.5;
+            }
+            double[] inputs = new double[steps * batch * input];
+            rng.randomSample(inputs);
+            double[] r = new double[steps * batch * hidden];
+            for (int i = 0; i < r.length; i++) {
+                r[i] = rng.randomSample() - 0.5;
+            }
+            ws.setInputs(inputs);
+            ws.setOutputGrads(r);
+            net.setParameters(params);
+            net.forward(ws);
+            net.backward(ws);
+            double[] analytic = net.gradients();
+            // L = sum(h * R), computed here from the outputs, in double
+            ToDoubleFunction<double[]> loss = p -> {
+                net.setParameters(p);
+                net.forward(ws);
+                double[] h = ws.downloadOutputs();
+                double sum = 0;
+                for (int i = 0; i < h.length; i++) {
+                    sum += h[i] * r[i];
+                }
+                return sum;
+            };
+            return new Result("standard-lstm", "hidden " + hidden + ", input " + input + ", " + steps
+                    + " steps, batch " + batch + ", seed " + seed,
+                    compare(net.parameterTensors(), params, analytic, loss));
         }
     }
 

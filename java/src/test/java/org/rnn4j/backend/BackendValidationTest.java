@@ -329,6 +329,146 @@ class BackendValidationTest {
         assertArrayEquals(wantDz, be.download(dPreact2));
     }
 
+    // ---- standard LSTM cell ----------------------------------------------------------------------------------------
+
+    @Test
+    void standardLstmCellForwardChecksSizesAndLengths() {
+        Buffer preact = buf(B * H4);
+        Buffer bih = buf(H4);
+        Buffer bhh = buf(H4);
+        Buffer cPrev = buf(B * H);
+        Buffer gates = buf(B * H4);
+        Buffer c = buf(B * H);
+        Buffer h = buf(B * H);
+        assertDoesNotThrow(() -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, c, h));
+        rejectsArg("batch", () -> be.standardLstmCellForward(0, H, preact, bih, bhh, cPrev, gates, c, h));
+        rejectsArg("hidden", () -> be.standardLstmCellForward(B, 0, preact, bih, bhh, cPrev, gates, c, h));
+        rejectsArg("hidden", () -> be.standardLstmCellForward(B, -5, preact, bih, bhh, cPrev, gates, c, h));
+        rejectsArg("preact", () -> be.standardLstmCellForward(B, H, buf(B * H4 - 1), bih, bhh, cPrev, gates, c, h));
+        rejectsArg("biasIh", () -> be.standardLstmCellForward(B, H, preact, buf(H), bhh, cPrev, gates, c, h));
+        rejectsArg("biasHh", () -> be.standardLstmCellForward(B, H, preact, bih, buf(H4 + 1), cPrev, gates, c, h));
+        rejectsArg("cPrev", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, buf(H), gates, c, h));
+        rejectsArg("gates", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, buf(B * H), c, h));
+        rejectsArg("c", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, buf(B * H + 1), h));
+        rejectsArg("h", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, c, buf(B)));
+        rejectsArg("preact", () -> be.standardLstmCellForward(B, H, null, bih, bhh, cPrev, gates, c, h));
+        rejectsArg("biasHh", () -> be.standardLstmCellForward(B, H, preact, bih, null, cPrev, gates, c, h));
+        // Shapes swapped: (batch, hidden) = (5, 3) holds as many states but not as many biases.
+        rejectsArg("biasIh", () -> be.standardLstmCellForward(H, B, preact, bih, bhh, cPrev, gates, c, h));
+    }
+
+    @Test
+    void standardLstmCellForwardAliasing() {
+        Buffer preact = buf(B * H4, 0.3);
+        Buffer bih = buf(H4, -0.1);
+        Buffer bhh = buf(H4, 0.2);
+        Buffer cPrev = buf(B * H, 0.7);
+        Buffer gates = buf(B * H4);
+        Buffer c = buf(B * H);
+        Buffer h = buf(B * H);
+        rejects("c must not overlap h", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, c, c));
+        rejects("c must not overlap cPrev",
+                () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, cPrev, h));
+        rejects("h must not overlap preact", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates,
+                c, preact.slice(0, B * H)));
+        rejects("h must not overlap gates", () -> be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates,
+                c, gates.slice(B * H, B * H)));
+        rejects("gates must not overlap biasIh", () -> be.standardLstmCellForward(1, H, preact.slice(0, H4), bih, bhh,
+                cPrev.slice(0, H), bih, c.slice(0, H), h.slice(0, H)));
+        rejects("gates must not overlap biasHh", () -> be.standardLstmCellForward(1, H, preact.slice(0, H4), bih, bhh,
+                cPrev.slice(0, H), bhh, c.slice(0, H), h.slice(0, H)));
+        rejects("c must not overlap biasHh", () -> be.standardLstmCellForward(1, H, preact.slice(0, H4), bih, bhh,
+                cPrev.slice(0, H), gates.slice(0, H4), bhh.slice(0, H), h.slice(0, H)));
+        Buffer big = buf(2 * B * H4);
+        rejects("gates must be preact itself or not overlap it", () -> be.standardLstmCellForward(B, H,
+                big.slice(0, B * H4), bih, bhh, cPrev, big.slice(1, B * H4), c, h));
+        // The same bias buffer for both (an input twice) is allowed.
+        assertDoesNotThrow(() -> be.standardLstmCellForward(B, H, preact, bih, bih, cPrev, gates, c, h));
+
+        // gates == preact is allowed and gives what separate buffers give.
+        be.standardLstmCellForward(B, H, preact, bih, bhh, cPrev, gates, c, h);
+        double[] wantGates = be.download(gates);
+        double[] wantC = be.download(c);
+        double[] wantH = be.download(h);
+        Buffer both = buf(B * H4, 0.3);
+        Buffer c2 = buf(B * H);
+        Buffer h2 = buf(B * H);
+        be.standardLstmCellForward(B, H, both, bih, bhh, cPrev, both, c2, h2);
+        assertArrayEquals(wantGates, be.download(both));
+        assertArrayEquals(wantC, be.download(c2));
+        assertArrayEquals(wantH, be.download(h2));
+    }
+
+    @Test
+    void standardLstmCellBackwardChecksSizesLengthsAndAliasing() {
+        Buffer gates = buf(B * H4, 0.4);
+        Buffer c = buf(B * H, 0.2);
+        Buffer cPrev = buf(B * H, -0.3);
+        Buffer dh = buf(B * H, 1.5);
+        Buffer dcNext = buf(B * H, 0.6);
+        Buffer dPreact = buf(B * H4);
+        Buffer dcPrev = buf(B * H);
+        assertDoesNotThrow(() -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, dcPrev));
+        rejectsArg("batch", () -> be.standardLstmCellBackward(0, H, gates, c, cPrev, dh, dcNext, dPreact, dcPrev));
+        rejectsArg("hidden", () -> be.standardLstmCellBackward(B, 0, gates, c, cPrev, dh, dcNext, dPreact, dcPrev));
+        rejectsArg("gates",
+                () -> be.standardLstmCellBackward(B, H, buf(B * H), c, cPrev, dh, dcNext, dPreact, dcPrev));
+        rejectsArg("c", () -> be.standardLstmCellBackward(B, H, gates, buf(1), cPrev, dh, dcNext, dPreact, dcPrev));
+        rejectsArg("cPrev", () -> be.standardLstmCellBackward(B, H, gates, c, buf(1), dh, dcNext, dPreact, dcPrev));
+        rejectsArg("dh", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, buf(1), dcNext, dPreact, dcPrev));
+        rejectsArg("dcNext", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, buf(1), dPreact, dcPrev));
+        rejectsArg("dPreact", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, buf(1), dcPrev));
+        rejectsArg("dcPrev", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, buf(1)));
+        rejectsArg("dh", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, null, dcNext, dPreact, dcPrev));
+        rejects("dPreact must not overlap gates",
+                () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, gates, dcPrev));
+        rejects("dcPrev must not overlap dh",
+                () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, dh));
+        rejects("dcPrev must not overlap c",
+                () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, c));
+        rejects("dcPrev must not overlap cPrev",
+                () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, cPrev));
+        Buffer big = buf(2 * B * H, 0.6);
+        rejects("dcPrev must be dcNext itself or not overlap it", () -> be.standardLstmCellBackward(B, H, gates, c,
+                cPrev, dh, big.slice(0, B * H), dPreact, big.slice(2, B * H)));
+        Buffer wide = buf(B * H4 + B * H);
+        rejects("dPreact must not overlap dcNext", () -> be.standardLstmCellBackward(B, H, gates, c, cPrev, dh,
+                wide.slice(B * H4 - 1, B * H), wide.slice(0, B * H4), dcPrev));
+
+        // dcPrev == dcNext is allowed and gives what separate buffers give.
+        be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+        double[] wantDz = be.download(dPreact);
+        double[] wantDc = be.download(dcPrev);
+        Buffer carried = buf(B * H, 0.6);
+        Buffer dPreact2 = buf(B * H4);
+        be.standardLstmCellBackward(B, H, gates, c, cPrev, dh, carried, dPreact2, carried);
+        assertArrayEquals(wantDc, be.download(carried));
+        assertArrayEquals(wantDz, be.download(dPreact2));
+    }
+
+    @Test
+    void rejectedStandardCellCallsLeaveOutputsUntouched() {
+        Buffer gates = buf(B * H4, 7);
+        Buffer c = buf(B * H, 7);
+        Buffer h = buf(B * H, 7);
+        rejectsArg("h", () -> be.standardLstmCellForward(B, H, buf(B * H4), buf(H4), buf(H4), buf(B * H), gates, c,
+                buf(B * H - 1)));
+        Buffer dz = buf(B * H4, 7);
+        Buffer dcPrev = buf(B * H, 7);
+        rejectsArg("dcNext", () -> be.standardLstmCellBackward(B, H, buf(B * H4), buf(B * H), buf(B * H),
+                buf(B * H), buf(B * H + 1), dz, dcPrev));
+        for (Buffer out : new Buffer[] {gates, c, h, dz, dcPrev}) {
+            for (double v : be.download(out)) {
+                assertEquals(7.0, v);
+            }
+        }
+        Buffer one = buf(1);
+        rejectsArg("4 * hidden",
+                () -> be.standardLstmCellForward(1, 1 << 30, one, one, one, one, one, one, one));
+        rejectsArg("4 * hidden",
+                () -> be.standardLstmCellBackward(1, 1 << 30, one, one, one, one, one, one, one));
+    }
+
     // ---- losses, sumRows -------------------------------------------------------------------------------------------
 
     @Test
@@ -467,6 +607,14 @@ class BackendValidationTest {
         calls.add(() -> be.seedLstmCellBackward(B, H, buf(B * H4), buf(B * H), buf(B * H), buf(B * H), buf(B * H),
                 buf(B * H4), x15));
         calls.add(() -> be.seedLstmCellBackward(B, H, buf(B * H4), x15, buf(B * H), buf(B * H), buf(B * H),
+                buf(B * H4), buf(B * H)));
+        calls.add(() -> be.standardLstmCellForward(B, H, x60, buf(H4), buf(H4), buf(B * H), buf(B * H4), buf(B * H),
+                buf(B * H)));
+        calls.add(() -> be.standardLstmCellForward(B, H, buf(B * H4), buf(H4), buf(H4), buf(B * H), buf(B * H4),
+                buf(B * H), x15));
+        calls.add(() -> be.standardLstmCellBackward(B, H, buf(B * H4), buf(B * H), buf(B * H), buf(B * H),
+                buf(B * H), buf(B * H4), x15));
+        calls.add(() -> be.standardLstmCellBackward(B, H, buf(B * H4), x15, buf(B * H), buf(B * H), buf(B * H),
                 buf(B * H4), buf(B * H)));
         calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, x4, buf(4), buf(4), buf(1), false));
         calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, buf(4), buf(4), buf(4), x1, true));

@@ -30,6 +30,15 @@ class GradientCheckTest {
         assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {0, 1, 7, 4294967295L})
+    void standardLstmGradientsMatchFiniteDifferences(long seed) {
+        GradientCheck.Result r = GradientCheck.standardLstm(seed);
+        assertEquals(List.of("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
+                r.tensors().stream().map(t -> t.tensor().name()).toList(), "every parameter tensor is covered");
+        assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
+    }
+
     /** f(p) = sum_i sin(p_i) * p_{i+1}, with its exact gradient; then one gradient entry made slightly wrong. */
     @Test
     void aWrongGradientIsCaught() {

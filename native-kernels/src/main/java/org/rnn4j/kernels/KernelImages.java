@@ -24,7 +24,8 @@ import java.util.Map;
 public final class KernelImages {
 
     /** The kernel families, one fatbin each (and one {@code .cu} file each in {@code native-kernels/src/main/cuda}). */
-    public static final List<String> FAMILIES = List.of("rnn_cell", "seed_lstm_cell", "losses", "reduce", "sgd", "gemm");
+    public static final List<String> FAMILIES = List.of("rnn_cell", "seed_lstm_cell", "standard_lstm_cell", "losses",
+            "reduce", "sgd", "gemm");
 
     /** Threads per block ({@code blockDim.x}) of every elementwise kernel's 1-D launch. */
     public static final int ELEMENTWISE_BLOCK = 256;

@@ -43,6 +43,8 @@ class KernelManifestTest {
     static {
         ENTRY_POINTS.put("rnn_cell", List.of("rnn4j_sigmoid_forward", "rnn4j_sigmoid_backward"));
         ENTRY_POINTS.put("seed_lstm_cell", List.of("rnn4j_seed_lstm_forward", "rnn4j_seed_lstm_backward"));
+        ENTRY_POINTS.put("standard_lstm_cell",
+                List.of("rnn4j_standard_lstm_forward", "rnn4j_standard_lstm_backward"));
         ENTRY_POINTS.put("losses", List.of("rnn4j_sigmoid_squared_error_loss", "rnn4j_seed_lstm_squared_loss"));
         ENTRY_POINTS.put("reduce", List.of("rnn4j_sum_rows"));
         ENTRY_POINTS.put("sgd", List.of("rnn4j_sgd_update"));

@@ -40,7 +40,7 @@ public final class CpuBackend32 extends AbstractBackend {
 
     @Override
     public String description() {
-        return "CPU (Java, 1 thread, float32)";
+        return "CPU (Java, " + CpuGemm.threadsText() + ", float32)";
     }
 
     private float[] data(Buffer buffer) {
@@ -192,6 +192,89 @@ public final class CpuBackend32 extends AbstractBackend {
                 dzv[zr + oOff + j] = (1 - go2) * go2 * dO;
                 dzv[zr + gOff + j] = (1 - gg * gg) * dG;
                 dspv[dspo + sr + j] = ds * gf;
+            }
+        }
+    }
+
+    @Override
+    protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+                                             Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
+        float[] zv = data(preact);
+        float[] biv = data(biasIh);
+        float[] bhv = data(biasHh);
+        float[] cpv = data(cPrev);
+        float[] gv = data(gates);
+        float[] cv = data(c);
+        float[] hv = data(h);
+        int zo = preact.offset();
+        int bio = biasIh.offset();
+        int bho = biasHh.offset();
+        int cpo = cPrev.offset();
+        int go = gates.offset();
+        int co = c.offset();
+        int ho = h.offset();
+        int iOff = GateLayout.I * hidden;
+        int fOff = GateLayout.F * hidden;
+        int gOff = GateLayout.G * hidden;
+        int oOff = GateLayout.O * hidden;
+        for (int r = 0; r < batch; r++) {
+            int zr = zo + r * 4 * hidden;
+            int gr = go + r * 4 * hidden;
+            int sr = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                float gi = sigmoid(zv[zr + iOff + j] + biv[bio + iOff + j] + bhv[bho + iOff + j]);
+                float gf = sigmoid(zv[zr + fOff + j] + biv[bio + fOff + j] + bhv[bho + fOff + j]);
+                float gg = (float) Math.tanh(zv[zr + gOff + j] + biv[bio + gOff + j] + bhv[bho + gOff + j]);
+                float go2 = sigmoid(zv[zr + oOff + j] + biv[bio + oOff + j] + bhv[bho + oOff + j]);
+                float cell = gf * cpv[cpo + sr + j] + gi * gg;
+                gv[gr + iOff + j] = gi;
+                gv[gr + fOff + j] = gf;
+                gv[gr + gOff + j] = gg;
+                gv[gr + oOff + j] = go2;
+                cv[co + sr + j] = cell;
+                hv[ho + sr + j] = go2 * (float) Math.tanh(cell);
+            }
+        }
+    }
+
+    @Override
+    protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+                                              Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+        float[] gv = data(gates);
+        float[] cv = data(c);
+        float[] cpv = data(cPrev);
+        float[] dhv = data(dh);
+        float[] dcnv = data(dcNext);
+        float[] dzv = data(dPreact);
+        float[] dcpv = data(dcPrev);
+        int go = gates.offset();
+        int co = c.offset();
+        int cpo = cPrev.offset();
+        int dho = dh.offset();
+        int dcno = dcNext.offset();
+        int dzo = dPreact.offset();
+        int dcpo = dcPrev.offset();
+        int iOff = GateLayout.I * hidden;
+        int fOff = GateLayout.F * hidden;
+        int gOff = GateLayout.G * hidden;
+        int oOff = GateLayout.O * hidden;
+        for (int r = 0; r < batch; r++) {
+            int gr = go + r * 4 * hidden;
+            int zr = dzo + r * 4 * hidden;
+            int sr = r * hidden;
+            for (int j = 0; j < hidden; j++) {
+                float gi = gv[gr + iOff + j];
+                float gf = gv[gr + fOff + j];
+                float gg = gv[gr + gOff + j];
+                float go2 = gv[gr + oOff + j];
+                float dhj = dhv[dho + sr + j];
+                float tc = (float) Math.tanh(cv[co + sr + j]);
+                float dc = dhj * go2 * (1 - tc * tc) + dcnv[dcno + sr + j];
+                dzv[zr + iOff + j] = dc * gg * gi * (1 - gi);
+                dzv[zr + fOff + j] = dc * cpv[cpo + sr + j] * gf * (1 - gf);
+                dzv[zr + gOff + j] = dc * gi * (1 - gg * gg);
+                dzv[zr + oOff + j] = dhj * tc * go2 * (1 - go2);
+                dcpv[dcpo + sr + j] = dc * gf;
             }
         }
     }
