@@ -13,6 +13,7 @@ import org.rnn4j.backend.Precision;
 import org.rnn4j.check.ParityCheck;
 import org.rnn4j.io.Traces;
 import org.rnn4j.net.SeedLstm;
+import org.rnn4j.net.StandardLstm;
 import org.rnn4j.train.LstmTrainer;
 import org.rnn4j.train.Trained;
 import org.rnn4j.train.TrainingListener;
@@ -27,6 +28,12 @@ import picocli.CommandLine.Option;
                 + "target sequence, read from the first hidden unit.",
                 "The defaults are the seed's settings; with --precision float64 the run reproduces the seed's numbers."})
 final class TrainLstmCommand implements Callable<Integer> {
+
+    @Option(names = "--cell", paramLabel = "CELL", defaultValue = "seed",
+            description = "seed (nicodjimenez's cell: h = s * o, the seed's initialisation) or standard (PyTorch's "
+                    + "nn.LSTM cell: h = o * tanh(c), two biases, PyTorch's initialisation drawn from --seed). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    String cell;
 
     @Option(names = "--hidden", paramLabel = "N", defaultValue = "100",
             description = "Memory cells (the seed's mem_cell_ct). Default: ${DEFAULT-VALUE}.")
@@ -64,6 +71,10 @@ final class TrainLstmCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(iterations, "--iterations");
         TrainOptions.atLeastOne(reportEvery, "--report-every");
         double[] y = parseTargets(targets);
+        if (!cell.equals("seed") && !cell.equals("standard")) {
+            throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
+        }
+        boolean standard = cell.equals("standard");
         long gateUnits = (long) GateLayout.GATES * hidden;
         if (gateUnits * ((long) hidden + inputDim) > Integer.MAX_VALUE / 2 || gateUnits * y.length > Integer.MAX_VALUE / 2) {
             throw new UsageException("--hidden " + hidden + " and --input-dim " + inputDim
@@ -73,8 +84,15 @@ final class TrainLstmCommand implements Callable<Integer> {
         int last = iterations - 1;
         if (options.check) {
             var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
-            return ParityRun.run(options, precision, "lstm", backend -> {
+            return ParityRun.run(options, precision, "lstm (" + cell + " cell)", backend -> {
                 List<ObjectNode> trace = new ArrayList<>();
+                if (standard) {
+                    Trained<StandardLstm> t = LstmTrainer.trainStandard(backend, config, j -> true,
+                            r -> trace.add(Traces.lstm(r)));
+                    try (StandardLstm net = t.network()) {
+                        return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
+                    }
+                }
                 Trained<SeedLstm> t = LstmTrainer.train(backend, config, j -> true, r -> trace.add(Traces.lstm(r)));
                 try (SeedLstm net = t.network()) {
                     return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
@@ -84,8 +102,8 @@ final class TrainLstmCommand implements Callable<Integer> {
         try (TrainingSession session = new TrainingSession(options, precision, "lstm", iterations, "loss", out,
                 spec.commandLine().getErr())) {
             session.print(String.format(Locale.ROOT,
-                    "hidden %d, input %d, %d steps, %d iterations, learning rate %s, seed %d",
-                    hidden, inputDim, y.length, iterations, options.learningRate, options.seed));
+                    "%s cell, hidden %d, input %d, %d steps, %d iterations, learning rate %s, seed %d",
+                    cell, hidden, inputDim, y.length, iterations, options.learningRate, options.seed));
             LstmTrainer.Report[] lastReport = new LstmTrainer.Report[1];
             TrainingListener<LstmTrainer.Report> listener = session.listener(Traces::lstm, r -> {
                 lastReport[0] = r;
@@ -94,9 +112,11 @@ final class TrainLstmCommand implements Callable<Integer> {
                 }
             });
             var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
-            Trained<SeedLstm> trained = LstmTrainer.train(session.backend, config,
-                    j -> session.tracing() || j % reportEvery == 0 || j == last, listener);
-            try (SeedLstm ignored = trained.network()) {
+            java.util.function.IntPredicate observe = j -> session.tracing() || j % reportEvery == 0 || j == last;
+            Trained<? extends AutoCloseable> trained = standard
+                    ? LstmTrainer.trainStandard(session.backend, config, observe, listener)
+                    : LstmTrainer.train(session.backend, config, observe, listener);
+            try (AutoCloseable ignored = trained.network()) {
                 session.progress.finish();
                 Trained.Timing timing = trained.timing();
                 LstmTrainer.Report fin = lastReport[0];
@@ -107,6 +127,7 @@ final class TrainLstmCommand implements Callable<Integer> {
                 session.print(String.format(Locale.ROOT, "final loss  %.6e (iteration %d)", fin.loss(),
                         fin.iteration()));
                 ObjectNode summary = session.summaryBase("lstm", timing);
+                summary.put("cell", cell);
                 summary.put("hidden", hidden);
                 summary.put("input_dim", inputDim);
                 ArrayNode t = summary.putArray("targets");

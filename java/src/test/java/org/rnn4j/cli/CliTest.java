@@ -57,6 +57,7 @@ class CliTest {
                 Arguments.of("--iterations", new String[] {"train", "lstm", "--iterations", "-1"}),
                 Arguments.of("--report-every", new String[] {"train", "rnn", "--report-every", "0"}),
                 Arguments.of("--batch", new String[] {"train", "rnn", "--batch", "0"}),
+                Arguments.of("--cell", new String[] {"train", "lstm", "--cell", "gru"}),
                 Arguments.of("--batch", new String[] {"train", "rnn", "--batch", "100000000", "--hidden", "512"}),
                 Arguments.of("--input-dim", new String[] {"train", "lstm", "--input-dim", "0"}),
                 Arguments.of("--lr", new String[] {"train", "rnn", "--lr", "0"}),
@@ -189,6 +190,28 @@ class CliTest {
         assertEquals(last.get("loss").asDouble(), s.get("final_loss").asDouble());
         assertEquals(last.get("y_pred"), s.get("predictions"));
         assertEquals("float32", s.get("precision").asText());
+    }
+
+    @Test
+    void lstmStandardCellLearnsTheSeedsTask() throws IOException {
+        Path summary = dir.resolve("std.json");
+        Path trace = dir.resolve("std.jsonl");
+        Run r = run("train", "lstm", "--cell", "standard", "--precision", "float64", "--iterations", "300",
+                "--quiet", "--summary", summary.toString(), "--trace", trace.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode s = JSON.readTree(summary.toFile());
+        assertEquals("standard", s.get("cell").asText());
+        List<JsonNode> lines = TraceComparison.read(trace);
+        assertEquals(300, lines.size());
+        double first = lines.get(0).get("loss").asDouble();
+        double last = s.get("final_loss").asDouble();
+        assertTrue(last < 1e-3 * first, "the loss falls by three orders: " + first + " -> " + last);
+        // a different cell, a different run: the seed cell's first loss is not the standard cell's
+        Run seed = run("train", "lstm", "--precision", "float64", "--iterations", "1", "--quiet",
+                "--summary", dir.resolve("seed.json").toString());
+        assertEquals(0, seed.code(), seed.err());
+        assertTrue(Math.abs(JSON.readTree(dir.resolve("seed.json").toFile()).get("final_loss").asDouble() - first)
+                > 1e-6);
     }
 
     @Test
