@@ -74,6 +74,26 @@ class CudaTrainingTest {
         }
     }
 
+    @Test
+    void deviceMemoryDoesNotGrowWhileTraining() {
+        try (Backend b = new CudaBackendProvider().create(Precision.FLOAT32)) {
+            long[] free = new long[2];
+            long[] allocated = new long[2];
+            int[] seen = {0};
+            var trained = org.rnn4j.train.RnnTrainer.train(b, new org.rnn4j.train.RnnTrainer.Config(0, 64, 3000, 0.1,
+                    32), j -> j == 100 || j == 2999, r -> {
+                        free[seen[0]] = freeBytes(b);
+                        allocated[seen[0]] = ((org.rnn4j.backend.AbstractBackend) b).allocatedBytes();
+                        seen[0]++;
+                    });
+            trained.network().close();
+            assertEquals(2, seen[0]);
+            assertEquals(allocated[0], allocated[1], "no buffer was allocated during training");
+            assertTrue(Math.abs(free[1] - free[0]) < (1L << 20),
+                    "device free memory moved by " + (free[1] - free[0]) + " bytes over 2900 iterations");
+        }
+    }
+
     private static long freeBytes(Backend current) {
         current.synchronize(); // makes its context current on this thread
         long[] free = new long[1];

@@ -345,6 +345,20 @@ public abstract class AbstractBackend implements Backend {
         doClose();
     }
 
+    /**
+     * Bytes held by this backend's live allocations: every buffer it allocated and nobody has closed yet. The number a
+     * training loop must keep constant from iteration to iteration (docs/memory.md).
+     */
+    public final long allocatedBytes() {
+        long elements = 0;
+        for (Buffer root : roots) {
+            if (!root.isClosed()) {
+                elements += root.length();
+            }
+        }
+        return elements * precision.bytes();
+    }
+
     /** Whether {@link #close()} has been called. */
     public final boolean isClosed() {
         return closed;

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rnn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DevicesCommand.class, CompareCommand.class,
-                CommandLine.HelpCommand.class})
+                MemoryCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input. */

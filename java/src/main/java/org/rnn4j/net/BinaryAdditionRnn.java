@@ -79,6 +79,19 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         return arena.downloadGrads();
     }
 
+    /** Parameters: {@code 2H + H + H*H}; the arena holds them twice (with their gradients). */
+    public static long parameterCount(int hidden) {
+        return (long) INPUTS * hidden + (long) hidden * OUTPUTS + (long) hidden * hidden;
+    }
+
+    /**
+     * Elements of one {@link Workspace}: {@code 41*B + 11*B*H} for the 8 steps (inputs, targets, the 9 hidden states,
+     * outputs and their deltas, the error sums, two hidden deltas).
+     */
+    public static long workspaceElements(int batch, int hidden) {
+        return 41L * batch + 11L * batch * hidden;
+    }
+
     /** A workspace for batches of {@code batch} problems. */
     public Workspace workspace(int batch) {
         return new Workspace(batch);

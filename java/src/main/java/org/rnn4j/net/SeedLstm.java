@@ -114,6 +114,20 @@ public final class SeedLstm implements AutoCloseable {
         return arena.downloadGrads();
     }
 
+    /** Parameters: {@code 4H*(X + H) + 4H}; the arena holds them twice (with their gradients). */
+    public static long parameterCount(int inputDim, int hidden) {
+        long g4 = (long) GateLayout.GATES * hidden;
+        return g4 * (inputDim + (long) hidden) + g4;
+    }
+
+    /**
+     * Elements of one {@link Workspace}: {@code T*B*(X + 11H + 1) + 3*B*H + B} (the concatenated inputs, targets,
+     * gates, cell states, outputs and pre-activation gradients; the zero state, two per-step gradients, the loss).
+     */
+    public static long workspaceElements(int steps, int batch, int inputDim, int hidden) {
+        return (long) steps * batch * (inputDim + 11L * hidden + 1) + 3L * batch * hidden + batch;
+    }
+
     /** A workspace for {@code batch} sequences of {@code steps} steps. */
     public Workspace workspace(int steps, int batch) {
         return new Workspace(steps, batch);

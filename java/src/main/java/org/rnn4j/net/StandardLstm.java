@@ -109,6 +109,20 @@ public final class StandardLstm implements AutoCloseable {
         return arena.downloadGrads();
     }
 
+    /** Parameters of a layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their gradients). */
+    public static long parameterCount(int inputSize, int hidden) {
+        long g4 = (long) GateLayout.GATES * hidden;
+        return g4 * inputSize + g4 * hidden + 2 * g4;
+    }
+
+    /**
+     * Elements of one {@link Workspace}: {@code T*B*(X + 11H) + 3*B*H} (inputs, pre-activations/gates, cell states,
+     * outputs, output gradients, pre-activation gradients; the zero state and two per-step gradients).
+     */
+    public static long workspaceElements(int steps, int batch, int inputSize, int hidden) {
+        return (long) steps * batch * (inputSize + 11L * hidden) + 3L * batch * hidden;
+    }
+
     /** A workspace for {@code batch} sequences of {@code steps} steps. */
     public Workspace workspace(int steps, int batch) {
         return new Workspace(steps, batch);

@@ -215,6 +215,20 @@ class CliTest {
     }
 
     @Test
+    void memoryTotalIsWhatTheBackendAllocates() {
+        Run r = run("memory", "lstm", "--cell", "standard", "--input-dim", "9", "--hidden", "13", "--batch", "3",
+                "--steps", "7", "--precision", "float64");
+        assertEquals(0, r.code(), r.err());
+        String total = r.outLines().stream().filter(l -> l.startsWith("total")).findFirst().orElseThrow();
+        long bytes = Long.parseLong(total.replaceAll(".* values +([0-9,]+) bytes.*", "$1").replace(",", ""));
+        try (var b = (org.rnn4j.backend.AbstractBackend) new org.rnn4j.backend.cpu.CpuBackend64();
+             var net = new org.rnn4j.net.StandardLstm(b, 9, 13); var ws = net.workspace(7, 3)) {
+            assertEquals(b.allocatedBytes(), bytes, r.out());
+        }
+        assertEquals(2, run("memory", "gru").code());
+    }
+
+    @Test
     void gradchecksPassAndEndWithTheirMaximum() {
         for (String net : new String[] {"rnn", "lstm"}) {
             Run r = run("gradcheck", net);

@@ -1,0 +1,99 @@
+package org.rnn4j.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.net.SeedLstm;
+import org.rnn4j.net.StandardLstm;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rnn4j memory rnn|lstm}: the bytes a configuration needs on its backend, from the formulas the tests check. */
+@Command(name = "memory", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The memory a training configuration holds on its backend (device memory on a GPU): "
+                + "parameters, their gradients, and the activations that grow with steps * batch * hidden.",
+                "The same formulas MemoryTest checks against the backend's live allocations (docs/memory.md)."})
+final class MemoryCommand implements Callable<Integer> {
+
+    @Parameters(index = "0", paramLabel = "NETWORK", description = "rnn or lstm")
+    String network;
+
+    @Option(names = "--cell", paramLabel = "CELL", defaultValue = "seed", description = "lstm: seed or standard.")
+    String cell;
+
+    @Option(names = "--hidden", paramLabel = "N", description = "Hidden units (default: rnn 16, lstm 100).")
+    Integer hidden;
+
+    @Option(names = "--input-dim", paramLabel = "N", defaultValue = "50", description = "lstm: input size X.")
+    int inputDim;
+
+    @Option(names = "--steps", paramLabel = "T", defaultValue = "4", description = "lstm: sequence length T.")
+    int steps;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Batch size B.")
+    int batch;
+
+    @Option(names = "--precision", paramLabel = "P", defaultValue = "float32", description = "float32 or float64.")
+    String precision;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        Precision p;
+        try {
+            p = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--precision: " + e.getMessage());
+        }
+        TrainOptions.atLeastOne(batch, "--batch");
+        TrainOptions.atLeastOne(steps, "--steps");
+        TrainOptions.atLeastOne(inputDim, "--input-dim");
+        long params;
+        long activations;
+        String what;
+        switch (network) {
+            case "rnn" -> {
+                int h = hidden == null ? 16 : hidden;
+                TrainOptions.atLeastOne(h, "--hidden");
+                params = BinaryAdditionRnn.parameterCount(h);
+                activations = BinaryAdditionRnn.workspaceElements(batch, h);
+                what = String.format(Locale.ROOT, "rnn, hidden %d, batch %d, 8 steps", h, batch);
+            }
+            case "lstm" -> {
+                int h = hidden == null ? 100 : hidden;
+                TrainOptions.atLeastOne(h, "--hidden");
+                if (cell.equals("standard")) {
+                    params = StandardLstm.parameterCount(inputDim, h);
+                    activations = StandardLstm.workspaceElements(steps, batch, inputDim, h);
+                } else if (cell.equals("seed")) {
+                    params = SeedLstm.parameterCount(inputDim, h);
+                    activations = SeedLstm.workspaceElements(steps, batch, inputDim, h);
+                } else {
+                    throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
+                }
+                what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps", cell,
+                        inputDim, h, batch, steps);
+            }
+            default -> throw new UsageException("NETWORK must be rnn or lstm, got '" + network + "'");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        int bytes = p.bytes();
+        out.println(what + ", " + p.cliName());
+        line(out, "parameters", params, bytes);
+        line(out, "gradients", params, bytes);
+        line(out, "activations", activations, bytes);
+        line(out, "total", 2 * params + activations, bytes);
+        return 0;
+    }
+
+    private static void line(PrintWriter out, String name, long values, int bytes) {
+        out.printf(Locale.ROOT, "%-12s %,16d values %,18d bytes %12.1f MiB%n", name, values, values * bytes,
+                values * (double) bytes / (1 << 20));
+    }
+}
