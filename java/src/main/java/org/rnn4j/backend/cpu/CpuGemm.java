@@ -40,6 +40,12 @@ final class CpuGemm {
     /** Products with fewer multiply-adds ({@code m * n * k}) than this stay on the calling thread. */
     static final long PARALLEL_MIN_WORK = 1L << 20;
 
+    /**
+     * Products of at most this many multiply-adds take the direct loop: for the seeds' tiny shapes (the RNN's
+     * (1 x 2)(2 x 16) at batch 1) packing and strip bookkeeping cost more than the arithmetic.
+     */
+    static final long SMALL_WORK = 1L << 13;
+
     /** Packing of fewer elements ({@code k * strip}) than this stays on the calling thread. */
     static final long PARALLEL_MIN_PACK = 1L << 15;
 
@@ -160,6 +166,10 @@ final class CpuGemm {
         if (m <= 0 || n <= 0) {
             return;
         }
+        if ((long) m * n * k <= SMALL_WORK) {
+            small64(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
+            return;
+        }
         int w = stripWidth(n, k);
         ensure64(k, w);
         double64 = true;
@@ -177,6 +187,43 @@ final class CpuGemm {
             c64 = null;
         }
     }
+
+    /** The direct loop for small products: per element, the same sum in the same order as the blocked path. */
+    private void small64(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] av, int ao,
+                          int lda, double[] bv, int bo, int ldb, double beta, double[] cv, int co, int ldc) {
+        int aRow = transA ? 1 : lda;
+        int aCol = transA ? lda : 1;
+        int bRow = transB ? 1 : ldb;
+        int bCol = transB ? ldb : 1;
+        if (smallAcc64.length < n) {
+            smallAcc64 = new double[Math.max(n, 64)];
+        }
+        double[] acc = smallAcc64;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                acc[j] = 0;
+            }
+            for (int p = 0; p < k; p++) {
+                double aip = av[ao + i * aRow + p * aCol];
+                int bp = bo + p * bRow;
+                for (int j = 0; j < n; j++) {
+                    acc[j] += aip * bv[bp + j * bCol];
+                }
+            }
+            int ci = co + i * ldc;
+            if (beta == 0) {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alpha * acc[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alpha * acc[j] + beta * cv[ci + j];
+                }
+            }
+        }
+    }
+
+    private double[] smallAcc64 = new double[64];
 
     /** Copies columns {@code [j0, j0 + jw)} of rows {@code [p0, p1)} of op(B) into {@code packB64[p][0 .. jw)}. */
     private void pack64(int p0, int p1, int j0, int jw) {
@@ -481,6 +528,10 @@ final class CpuGemm {
         if (m <= 0 || n <= 0) {
             return;
         }
+        if ((long) m * n * k <= SMALL_WORK) {
+            small32(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
+            return;
+        }
         int w = stripWidth(n, k);
         ensure32(k, w);
         double64 = false;
@@ -498,6 +549,43 @@ final class CpuGemm {
             c32 = null;
         }
     }
+
+    /** The direct loop for small products: per element, the same sum in the same order as the blocked path. */
+    private void small32(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] av, int ao,
+                          int lda, float[] bv, int bo, int ldb, float beta, float[] cv, int co, int ldc) {
+        int aRow = transA ? 1 : lda;
+        int aCol = transA ? lda : 1;
+        int bRow = transB ? 1 : ldb;
+        int bCol = transB ? ldb : 1;
+        if (smallAcc32.length < n) {
+            smallAcc32 = new float[Math.max(n, 64)];
+        }
+        float[] acc = smallAcc32;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                acc[j] = 0;
+            }
+            for (int p = 0; p < k; p++) {
+                float aip = av[ao + i * aRow + p * aCol];
+                int bp = bo + p * bRow;
+                for (int j = 0; j < n; j++) {
+                    acc[j] += aip * bv[bp + j * bCol];
+                }
+            }
+            int ci = co + i * ldc;
+            if (beta == 0) {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alpha * acc[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    cv[ci + j] = alpha * acc[j] + beta * cv[ci + j];
+                }
+            }
+        }
+    }
+
+    private float[] smallAcc32 = new float[64];
 
     /** Copies columns {@code [j0, j0 + jw)} of rows {@code [p0, p1)} of op(B) into {@code packB32[p][0 .. jw)}. */
     private void pack32(int p0, int p1, int j0, int jw) {

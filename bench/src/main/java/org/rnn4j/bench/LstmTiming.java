@@ -1,0 +1,71 @@
+package org.rnn4j.bench;
+
+import java.util.Arrays;
+import java.util.Locale;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.net.StandardLstm;
+import org.rnn4j.rng.NumpyRandom;
+
+/**
+ * Times one training iteration of the standard-cell LSTM layer outside JMH, for the comparison with PyTorch
+ * ({@code bench/scripts/torch_vs_rnn4j.py}): the work of {@link LstmTrainingBench#trainIteration()}.
+ *
+ * <pre>
+ *   LstmTiming BACKEND PRECISION SIZE BATCH STEPS REPEATS
+ * </pre>
+ *
+ * Runs untimed iterations for at least one second (and at least two), then {@code REPEATS} timed ones, each ending
+ * with {@link Backend#synchronize()}, and prints one line:
+ * {@code lstm backend=cpu precision=float32 size=256 batch=64 steps=50 repeats=7 median_s=...}.
+ */
+public final class LstmTiming {
+
+    private LstmTiming() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 6) {
+            System.err.println("usage: LstmTiming BACKEND PRECISION SIZE BATCH STEPS REPEATS");
+            System.exit(2);
+        }
+        String backendName = args[0];
+        Precision precision = Precision.parse(args[1]);
+        int size = Integer.parseInt(args[2]);
+        int batch = Integer.parseInt(args[3]);
+        int steps = Integer.parseInt(args[4]);
+        int repeats = Integer.parseInt(args[5]);
+        try (Backend be = BenchBackends.create(backendName, precision, BenchBackends.PATH_DEFAULT);
+             StandardLstm net = new StandardLstm(be, size, size);
+             StandardLstm.Workspace ws = net.workspace(steps, batch)) {
+            NumpyRandom rng = new NumpyRandom(0);
+            net.initLikePyTorch(rng);
+            double[] x = new double[steps * batch * size];
+            rng.randomSample(x);
+            ws.setInputs(x);
+            double[] r = new double[steps * batch * size];
+            rng.randomSample(r);
+            ws.setOutputGrads(r);
+            Runnable iteration = () -> {
+                net.forward(ws);
+                net.backward(ws);
+                net.sgdStep(1e-3);
+                be.synchronize();
+            };
+            long warmEnd = System.nanoTime() + 1_000_000_000L;
+            for (int i = 0; i < 2 || System.nanoTime() < warmEnd; i++) {
+                iteration.run();
+            }
+            double[] seconds = new double[repeats];
+            for (int i = 0; i < repeats; i++) {
+                long t0 = System.nanoTime();
+                iteration.run();
+                seconds[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            Arrays.sort(seconds);
+            System.out.printf(Locale.ROOT, "lstm backend=%s precision=%s size=%d batch=%d steps=%d repeats=%d "
+                    + "median_s=%.6e%n", backendName, precision.cliName(), size, batch, steps, repeats,
+                    seconds[repeats / 2]);
+        }
+    }
+}
