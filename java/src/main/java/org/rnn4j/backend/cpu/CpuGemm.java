@@ -1,9 +1,10 @@
 package org.rnn4j.backend.cpu;
 
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The CPU backends' GEMM, row-major, with the semantics documented on {@link org.rnn4j.backend.Backend#gemm}:
@@ -64,14 +65,18 @@ final class CpuGemm {
 
     private static final int DEFAULT_THREADS = configuredThreads();
 
-    /** The shared pool, created on first multi-threaded call (holder idiom). */
+    /**
+     * The shared pool, created on first multi-threaded call (holder idiom): fixed daemon threads that never time out.
+     * (A ForkJoinPool of parallelism 1 was seen here to stop running submitted tasks after idling between JMH trials,
+     * leaving the caller joined forever; a plain fixed pool with a latch has no such state to lose.)
+     */
     private static final class Pool {
-        static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, DEFAULT_THREADS - 1), pool -> {
-            ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-            t.setName("rnn4j-cpu-gemm-" + t.getPoolIndex());
+        private static final AtomicInteger NEXT = new AtomicInteger();
+        static final ExecutorService POOL = Executors.newFixedThreadPool(Math.max(1, DEFAULT_THREADS - 1), r -> {
+            Thread t = new Thread(r, "rnn4j-cpu-gemm-" + NEXT.incrementAndGet());
             t.setDaemon(true);
             return t;
-        }, null, false);
+        });
     }
 
     private final int threads;
@@ -446,12 +451,11 @@ final class CpuGemm {
             work(phase, 0, 1, j0, jw);
             return;
         }
-        ForkJoinPool pool = Pool.POOL;
+        CountDownLatch done = new CountDownLatch(count - 1);
         for (int t = 1; t < count; t++) {
             Task task = tasks[t];
-            task.reinitialize();
-            task.set(phase, count, j0, jw);
-            pool.execute(task);
+            task.set(phase, count, j0, jw, done);
+            Pool.POOL.execute(task);
         }
         RuntimeException failure = null;
         try {
@@ -460,13 +464,22 @@ final class CpuGemm {
             failure = e instanceof RuntimeException ? (RuntimeException) e : new RuntimeException(e);
         }
         // Wait for every task, even after a failure, so that none still writes when the call returns.
-        for (int t = 1; t < count; t++) {
+        boolean interrupted = false;
+        while (true) {
             try {
-                tasks[t].join();
-            } catch (RuntimeException | Error e) {
-                if (failure == null) {
-                    failure = e instanceof RuntimeException ? (RuntimeException) e : new RuntimeException(e);
-                }
+                done.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (int t = 1; t < count; t++) {
+            Throwable e = tasks[t].failure;
+            if (e != null && failure == null) {
+                failure = e instanceof RuntimeException ? (RuntimeException) e : new RuntimeException(e);
             }
         }
         if (failure != null) {
@@ -496,29 +509,38 @@ final class CpuGemm {
         }
     }
 
-    /** A reusable pool task: one share of a phase. */
-    private final class Task extends RecursiveAction {
-        private static final long serialVersionUID = 1L;
+    /** A reusable pool task: one share of a phase; counts down the call's latch when done, failed or not. */
+    private final class Task implements Runnable {
         private final int index;
         private int phase;
         private int count;
         private int j0;
         private int jw;
+        private CountDownLatch done;
+        private volatile Throwable failure;
 
         Task(int index) {
             this.index = index;
         }
 
-        void set(int phase, int count, int j0, int jw) {
+        void set(int phase, int count, int j0, int jw, CountDownLatch done) {
             this.phase = phase;
             this.count = count;
             this.j0 = j0;
             this.jw = jw;
+            this.done = done;
+            this.failure = null;
         }
 
         @Override
-        protected void compute() {
-            work(phase, index, count, j0, jw);
+        public void run() {
+            try {
+                work(phase, index, count, j0, jw);
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                done.countDown();
+            }
         }
     }
 
