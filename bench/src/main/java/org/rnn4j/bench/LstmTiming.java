@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -36,8 +36,8 @@ public final class LstmTiming {
         int steps = Integer.parseInt(args[4]);
         int repeats = Integer.parseInt(args[5]);
         try (Backend be = BenchBackends.create(backendName, precision, BenchBackends.PATH_DEFAULT);
-             StandardLstm net = new StandardLstm(be, size, size);
-             StandardLstm.Workspace ws = net.workspace(steps, batch)) {
+             LstmLayer net = new LstmLayer(be, size, size);
+             LstmLayer.Workspace ws = net.workspace(steps, batch)) {
             NumpyRandom rng = new NumpyRandom(0);
             net.initLikePyTorch(rng);
             double[] x = new double[steps * batch * size];

@@ -13,11 +13,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
- * One training iteration of the standard-cell LSTM layer ({@link StandardLstm}, PyTorch's {@code nn.LSTM} cell):
+ * One training iteration of the standard-cell LSTM layer ({@link LstmLayer}, PyTorch's {@code nn.LSTM} cell):
  * forward over {@code steps} steps of {@code batchSize} sequences with input size = hidden size = {@code size}, the
  * backward from a fixed upstream gradient {@code dL/dh} (the loss {@code sum(h * R)}, R random), and an SGD step; ends
  * with {@link Backend#synchronize()}, so a GPU backend is timed until its work has finished. The same work as a
@@ -50,14 +50,14 @@ public class LstmTrainingBench {
     public String precision;
 
     private Backend be;
-    private StandardLstm net;
-    private StandardLstm.Workspace ws;
+    private LstmLayer net;
+    private LstmLayer.Workspace ws;
     private double[] initial;
 
     @Setup(Level.Trial)
     public void setUp() {
         be = BenchBackends.create(backend, Precision.parse(precision), BenchBackends.PATH_DEFAULT);
-        net = new StandardLstm(be, size, size);
+        net = new LstmLayer(be, size, size);
         NumpyRandom rng = new NumpyRandom(0);
         net.initLikePyTorch(rng);
         initial = net.parameters();

@@ -9,7 +9,7 @@ import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.net.TorchFixtures;
 
 /**
- * Runs without a GPU: the PyTorch fixtures that {@link CudaStandardLstmTorchTest} needs are found on this module's
+ * Runs without a GPU: the PyTorch fixtures that {@link CudaLstmLayerTorchTest} needs are found on this module's
  * test class path (the core's test jar) and the CPU reference passes them here too, so a skipped GPU test is skipped
  * for want of a GPU only.
  */

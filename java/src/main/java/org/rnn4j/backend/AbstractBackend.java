@@ -49,10 +49,10 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev,
                                                    Buffer dh, Buffer dsNext, Buffer dPreact, Buffer dsPrev);
 
-    protected abstract void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
+    protected abstract void doLstmLayerCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
                                                       Buffer biasHh, Buffer cPrev, Buffer gates, Buffer c, Buffer h);
 
-    protected abstract void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
+    protected abstract void doLstmLayerCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
                                                        Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
     protected abstract void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target,
@@ -241,7 +241,7 @@ public abstract class AbstractBackend implements Backend {
         disjoint(gates, "gates", biasIh, "biasIh");
         disjoint(gates, "gates", biasHh, "biasHh");
         disjoint(gates, "gates", cPrev, "cPrev");
-        doStandardLstmCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+        doLstmLayerCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
     }
 
     @Override
@@ -268,7 +268,7 @@ public abstract class AbstractBackend implements Backend {
         }
         disjoint(dPreact, "dPreact", dcNext, "dcNext");
         disjoint(dPreact, "dPreact", dcPrev, "dcPrev");
-        doStandardLstmCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+        doLstmLayerCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
     }
 
     @Override

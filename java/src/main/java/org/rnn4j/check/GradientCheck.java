@@ -8,7 +8,7 @@ import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.net.ParamTensor;
 import org.rnn4j.net.SeedLstm;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -131,20 +131,25 @@ public final class GradientCheck {
     }
 
     /**
-     * The standard LSTM layer ({@link StandardLstm}), input 3, hidden 4, 5 steps, batch 2, random weights in
+     * The standard LSTM layer ({@link LstmLayer}), input 3, hidden 4, 5 steps, batch 2, random weights in
      * [-0.5, 0.5), inputs in [0, 1) and an upstream gradient {@code R} in [-0.5, 0.5), with the loss
-     * {@code L = sum over steps, rows and units of h * R} (so {@code dL/dh = R}, what {@link StandardLstm#backward}
+     * {@code L = sum over steps, rows and units of h * R} (so {@code dL/dh = R}, what {@link LstmLayer#backward}
      * starts from).
      */
     public static Result standardLstm(long seed) {
+        return lstmLayer(LstmLayer.Cell.STANDARD, seed);
+    }
+
+    /** The same check of {@link LstmLayer} with either cell ({@code seed-lstm-layer} for the seed cell). */
+    public static Result lstmLayer(LstmLayer.Cell cell, long seed) {
         int hidden = 4;
         int input = 3;
         int steps = 5;
         int batch = 2;
         NumpyRandom rng = new NumpyRandom(seed);
         try (Backend backend = new CpuBackend64();
-             StandardLstm net = new StandardLstm(backend, input, hidden);
-             StandardLstm.Workspace ws = net.workspace(steps, batch)) {
+             LstmLayer net = new LstmLayer(backend, cell, input, hidden);
+             LstmLayer.Workspace ws = net.workspace(steps, batch)) {
             double[] params = new double[net.parameters().length];
             for (int i = 0; i < params.length; i++) {
                 params[i] = rng.randomSample() - 0.5;
@@ -172,7 +177,7 @@ public final class GradientCheck {
                 }
                 return sum;
             };
-            return new Result("standard-lstm", "hidden " + hidden + ", input " + input + ", " + steps
+            return new Result(cell == LstmLayer.Cell.STANDARD ? "standard-lstm" : "seed-lstm-layer", "hidden " + hidden + ", input " + input + ", " + steps
                     + " steps, batch " + batch + ", seed " + seed,
                     compare(net.parameterTensors(), params, analytic, loss));
         }

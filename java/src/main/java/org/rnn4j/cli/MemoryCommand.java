@@ -5,8 +5,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.net.BinaryAdditionRnn;
-import org.rnn4j.net.SeedLstm;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -68,15 +67,15 @@ final class MemoryCommand implements Callable<Integer> {
             case "lstm" -> {
                 int h = hidden == null ? 100 : hidden;
                 TrainOptions.atLeastOne(h, "--hidden");
-                if (cell.equals("standard")) {
-                    params = StandardLstm.parameterCount(inputDim, h);
-                    activations = StandardLstm.workspaceElements(steps, batch, inputDim, h);
-                } else if (cell.equals("seed")) {
-                    params = SeedLstm.parameterCount(inputDim, h);
-                    activations = SeedLstm.workspaceElements(steps, batch, inputDim, h);
-                } else {
-                    throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
-                }
+                LstmLayer.Cell c = switch (cell) {
+                    case "standard" -> LstmLayer.Cell.STANDARD;
+                    case "seed" -> LstmLayer.Cell.SEED;
+                    default -> throw new UsageException("--cell: unknown cell '" + cell
+                            + "' (expected seed or standard)");
+                };
+                // Both cells train on LstmLayer; its workspace is the same for either.
+                params = LstmLayer.parameterCount(c, inputDim, h);
+                activations = LstmLayer.workspaceElements(steps, batch, inputDim, h);
                 what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps", cell,
                         inputDim, h, batch, steps);
             }

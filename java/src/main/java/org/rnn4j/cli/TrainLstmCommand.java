@@ -12,8 +12,7 @@ import org.rnn4j.backend.GateLayout;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.check.ParityCheck;
 import org.rnn4j.io.Traces;
-import org.rnn4j.net.SeedLstm;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import org.rnn4j.train.LstmTrainer;
 import org.rnn4j.train.Trained;
 import org.rnn4j.train.TrainingListener;
@@ -86,15 +85,10 @@ final class TrainLstmCommand implements Callable<Integer> {
             var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
             return ParityRun.run(options, precision, "lstm (" + cell + " cell)", backend -> {
                 List<ObjectNode> trace = new ArrayList<>();
-                if (standard) {
-                    Trained<StandardLstm> t = LstmTrainer.trainStandard(backend, config, j -> true,
-                            r -> trace.add(Traces.lstm(r)));
-                    try (StandardLstm net = t.network()) {
-                        return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
-                    }
-                }
-                Trained<SeedLstm> t = LstmTrainer.train(backend, config, j -> true, r -> trace.add(Traces.lstm(r)));
-                try (SeedLstm net = t.network()) {
+                Trained<LstmLayer> t = standard
+                        ? LstmTrainer.trainStandard(backend, config, j -> true, r -> trace.add(Traces.lstm(r)))
+                        : LstmTrainer.train(backend, config, j -> true, r -> trace.add(Traces.lstm(r)));
+                try (LstmLayer net = t.network()) {
                     return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
                 }
             }, out);
@@ -113,10 +107,10 @@ final class TrainLstmCommand implements Callable<Integer> {
             });
             var config = new LstmTrainer.Config(options.seed, hidden, inputDim, y, iterations, options.learningRate);
             java.util.function.IntPredicate observe = j -> session.tracing() || j % reportEvery == 0 || j == last;
-            Trained<? extends AutoCloseable> trained = standard
+            Trained<LstmLayer> trained = standard
                     ? LstmTrainer.trainStandard(session.backend, config, observe, listener)
                     : LstmTrainer.train(session.backend, config, observe, listener);
-            try (AutoCloseable ignored = trained.network()) {
+            try (LstmLayer ignored = trained.network()) {
                 session.progress.finish();
                 Trained.Timing timing = trained.timing();
                 LstmTrainer.Report fin = lastReport[0];

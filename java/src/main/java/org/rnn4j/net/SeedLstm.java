@@ -56,8 +56,17 @@ public final class SeedLstm implements AutoCloseable {
      * the seed goes on to draw its inputs.
      */
     public void initLikeSeed(NumpyRandom rng, long seed) {
+        setParameters(seedInitialValues(rng, seed, inputDim, hidden));
+    }
+
+    /**
+     * The values {@link #initLikeSeed} sets, laid out as {@code W (4H, X + H)} then {@code b (4H)}: the layout of
+     * this network and of {@link LstmLayer} with the seed cell.
+     */
+    static double[] seedInitialValues(NumpyRandom rng, long seed, int inputDim, int hidden) {
         int h = hidden;
-        double[] values = new double[arena.size()];
+        int concat = inputDim + hidden;
+        double[] values = new double[Math.toIntExact(parameterCount(inputDim, hidden))];
         // The seed's order of rand_arr calls; each reseeds, so each gate gets the same draws.
         int[] weightOrder = {GateLayout.G, GateLayout.I, GateLayout.F, GateLayout.O};
         double[] block = new double[h * concat];
@@ -65,13 +74,13 @@ public final class SeedLstm implements AutoCloseable {
             randArr(rng, seed, block);
             System.arraycopy(block, 0, values, gate * h * concat, block.length);
         }
-        int biasOffset = arena.tensors().get(BIAS).offset();
+        int biasOffset = GateLayout.GATES * h * concat;
         double[] bias = new double[h];
         for (int gate : weightOrder) {
             randArr(rng, seed, bias);
             System.arraycopy(bias, 0, values, biasOffset + gate * h, h);
         }
-        setParameters(values);
+        return values;
     }
 
     private static void randArr(NumpyRandom rng, long seed, double[] out) {

@@ -39,6 +39,14 @@ class GradientCheckTest {
         assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {0, 1, 7})
+    void lstmLayerWithTheSeedCellMatchesFiniteDifferences(long seed) {
+        GradientCheck.Result r = GradientCheck.lstmLayer(org.rnn4j.net.LstmLayer.Cell.SEED, seed);
+        assertEquals(List.of("W", "b"), r.tensors().stream().map(t -> t.tensor().name()).toList());
+        assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
+    }
+
     /** f(p) = sum_i sin(p_i) * p_{i+1}, with its exact gradient; then one gradient entry made slightly wrong. */
     @Test
     void aWrongGradientIsCaught() {

@@ -222,7 +222,7 @@ class CliTest {
         String total = r.outLines().stream().filter(l -> l.startsWith("total")).findFirst().orElseThrow();
         long bytes = Long.parseLong(total.replaceAll(".* values +([0-9,]+) bytes.*", "$1").replace(",", ""));
         try (var b = (org.rnn4j.backend.AbstractBackend) new org.rnn4j.backend.cpu.CpuBackend64();
-             var net = new org.rnn4j.net.StandardLstm(b, 9, 13); var ws = net.workspace(7, 3)) {
+             var net = new org.rnn4j.net.LstmLayer(b, 9, 13); var ws = net.workspace(7, 3)) {
             assertEquals(b.allocatedBytes(), bytes, r.out());
         }
         assertEquals(2, run("memory", "gru").code());

@@ -41,11 +41,17 @@ class MemoryTest {
             int batch = s[1];
             int input = s[2];
             int hidden = s[3];
-            try (AbstractBackend b = cpu(p); StandardLstm net = new StandardLstm(b, input, hidden);
-                 StandardLstm.Workspace ws = net.workspace(steps, batch)) {
-                long want = (2 * StandardLstm.parameterCount(input, hidden)
-                        + StandardLstm.workspaceElements(steps, batch, input, hidden)) * p.bytes();
+            try (AbstractBackend b = cpu(p); LstmLayer net = new LstmLayer(b, input, hidden);
+                 LstmLayer.Workspace ws = net.workspace(steps, batch)) {
+                long want = (2 * LstmLayer.parameterCount(input, hidden)
+                        + LstmLayer.workspaceElements(steps, batch, input, hidden)) * p.bytes();
                 assertEquals(want, b.allocatedBytes(), "lstm T=" + steps + " B=" + batch + " X=" + input);
+            }
+            try (AbstractBackend b = cpu(p); LstmLayer net = new LstmLayer(b, LstmLayer.Cell.SEED, input, hidden);
+                 LstmLayer.Workspace ws = net.workspace(steps, batch)) {
+                long want = (2 * LstmLayer.parameterCount(LstmLayer.Cell.SEED, input, hidden)
+                        + LstmLayer.workspaceElements(steps, batch, input, hidden)) * p.bytes();
+                assertEquals(want, b.allocatedBytes(), "seed-cell layer T=" + steps + " B=" + batch);
             }
             try (AbstractBackend b = cpu(p); SeedLstm net = new SeedLstm(b, hidden, input);
                  SeedLstm.Workspace ws = net.workspace(steps, batch)) {
@@ -69,8 +75,8 @@ class MemoryTest {
     @Test
     void trainingDoesNotGrowMemory() {
         try (AbstractBackend b = cpu(Precision.FLOAT32); BinaryAdditionRnn rnn = new BinaryAdditionRnn(b, 16);
-             BinaryAdditionRnn.Workspace rws = rnn.workspace(4); StandardLstm lstm = new StandardLstm(b, 8, 16);
-             StandardLstm.Workspace lws = lstm.workspace(10, 4)) {
+             BinaryAdditionRnn.Workspace rws = rnn.workspace(4); LstmLayer lstm = new LstmLayer(b, 8, 16);
+             LstmLayer.Workspace lws = lstm.workspace(10, 4)) {
             NumpyRandom rng = new NumpyRandom(1);
             rnn.initLikeSeed(rng);
             lstm.initLikePyTorch(rng);
@@ -106,8 +112,8 @@ class MemoryTest {
     @Test
     void closingReleasesEverything() {
         AbstractBackend b = cpu(Precision.FLOAT64);
-        StandardLstm net = new StandardLstm(b, 4, 4);
-        StandardLstm.Workspace ws = net.workspace(3, 2);
+        LstmLayer net = new LstmLayer(b, 4, 4);
+        LstmLayer.Workspace ws = net.workspace(3, 2);
         Buffer extra = b.allocate(10);
         assertTrue(b.allocatedBytes() > 0);
         ws.close();

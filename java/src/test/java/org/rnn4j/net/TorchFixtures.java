@@ -13,7 +13,7 @@ import org.rnn4j.backend.Backend;
 
 /**
  * PyTorch's {@code nn.LSTM} in float64 on a few sizes ({@code src/test/resources/org/rnn4j/torch}, made by
- * {@code make_torch_fixtures.py}), and {@link StandardLstm} run on the same parameters, inputs and upstream gradient.
+ * {@code make_torch_fixtures.py}), and {@link LstmLayer} run on the same parameters, inputs and upstream gradient.
  * Public, and read through the class path, so that the CUDA module's tests use it from the core's test jar.
  */
 public final class TorchFixtures {
@@ -21,7 +21,7 @@ public final class TorchFixtures {
     /** Classpath resource of the fixtures. */
     public static final String RESOURCE = "/org/rnn4j/torch/lstm_fixtures.json";
 
-    /** PyTorch's parameter names, in {@link StandardLstm#parameterTensors()}'s order. */
+    /** PyTorch's parameter names, in {@link LstmLayer#parameterTensors()}'s order. */
     public static final List<String> TORCH_NAMES = List.of("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0");
 
     /** float64 tolerance: {@code |got - want| <= RTOL * |want| + ATOL}. */
@@ -43,13 +43,13 @@ public final class TorchFixtures {
             return name();
         }
 
-        /** The parameters flattened in {@link StandardLstm}'s order, for {@link StandardLstm#setParameters}. */
+        /** The parameters flattened in {@link LstmLayer}'s order, for {@link LstmLayer#setParameters}. */
         public double[] flatParams() {
             return concat(params);
         }
     }
 
-    /** What {@link StandardLstm} computed: the outputs and the gradients, keyed by PyTorch's names. */
+    /** What {@link LstmLayer} computed: the outputs and the gradients, keyed by PyTorch's names. */
     public record Result(double[] outputs, Map<String, double[]> grads) {
     }
 
@@ -93,11 +93,11 @@ public final class TorchFixtures {
 
     /**
      * Runs the case on {@code backend}: PyTorch's parameters, forward, the outputs downloaded; then PyTorch's upstream
-     * gradient as {@link StandardLstm.Workspace#outputGrads()}, backward, the gradients downloaded.
+     * gradient as {@link LstmLayer.Workspace#outputGrads()}, backward, the gradients downloaded.
      */
     public static Result run(Backend backend, Case c) {
-        try (StandardLstm net = new StandardLstm(backend, c.inputSize(), c.hidden());
-             StandardLstm.Workspace ws = net.workspace(c.steps(), c.batch())) {
+        try (LstmLayer net = new LstmLayer(backend, c.inputSize(), c.hidden());
+             LstmLayer.Workspace ws = net.workspace(c.steps(), c.batch())) {
             List<ParamTensor> tensors = net.parameterTensors();
             for (int i = 0; i < tensors.size(); i++) {
                 if (!TORCH_NAMES.get(i).equals(tensors.get(i).name() + "_l0")) {

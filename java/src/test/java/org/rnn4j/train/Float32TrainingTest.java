@@ -10,7 +10,7 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.backend.cpu.CpuBackendProvider;
 import org.rnn4j.net.BinaryAdditionRnn;
-import org.rnn4j.net.SeedLstm;
+import org.rnn4j.net.LstmLayer;
 
 /** The seeds' default runs in float32, rnn4j's default precision, still learn their tasks. */
 class Float32TrainingTest {
@@ -56,9 +56,9 @@ class Float32TrainingTest {
     void lstmAtTheSeedDefaultsReachesASmallLoss() {
         try (Backend backend = new CpuBackendProvider().create(Precision.FLOAT32)) {
             List<LstmTrainer.Report> reports = new ArrayList<>();
-            Trained<SeedLstm> trained = LstmTrainer.train(backend, LstmTrainer.Config.seedDefaults(), j -> true,
+            Trained<LstmLayer> trained = LstmTrainer.train(backend, LstmTrainer.Config.seedDefaults(), j -> true,
                     reports::add);
-            try (SeedLstm ignored = trained.network()) {
+            try (LstmLayer ignored = trained.network()) {
                 assertEquals(100, reports.size());
                 double first = reports.get(0).loss();
                 double last = reports.get(99).loss();

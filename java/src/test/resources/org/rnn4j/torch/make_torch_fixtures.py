@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes lstm_fixtures.json: PyTorch nn.LSTM forward and backward in float64, for StandardLstmTorchTest.
+"""Writes lstm_fixtures.json: PyTorch nn.LSTM forward and backward in float64, for LstmLayerTorchTest.
 
 Regenerate (from the repository root, with Debian's python3-torch, i.e. /usr/bin/python3):
 

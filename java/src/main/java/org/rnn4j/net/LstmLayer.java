@@ -7,7 +7,12 @@ import org.rnn4j.backend.GateLayout;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
- * One layer of the standard LSTM, PyTorch's {@code nn.LSTM(inputSize, hidden)} (one layer, unidirectional, with
+ * One LSTM layer over whole sequences, with either cell ({@link Cell}): the standard one described below, or the
+ * seeds' (nicodjimenez's: {@code s = g*i + s_prev*f}, {@code h = s*o}, one weight matrix {@code W (4H, X + H)} over
+ * {@code [x, h]} and one bias {@code b (4H)}, the layout of {@link SeedLstm}), which runs the seed's task on the
+ * fast algorithm with the seed's numbers.
+ *
+ * <p>The standard cell is PyTorch's {@code nn.LSTM(inputSize, hidden)} (one layer, unidirectional, with
  * biases, {@code batch_first=False}, zero initial state), over whole sequences, written once against {@link Backend}:
  * <pre>
  *   z_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh              gate blocks [i | f | g | o] ({@link GateLayout})
@@ -27,20 +32,41 @@ import org.rnn4j.rng.NumpyRandom;
  * two large GEMMs over all rows and the bias gradients as one column sum. Nothing in {@link #forward} or
  * {@link #backward} waits for the device.
  */
-public final class StandardLstm implements AutoCloseable {
+public final class LstmLayer implements AutoCloseable {
+
+    /** The cell: the standard (PyTorch's) or the seeds'. */
+    public enum Cell {
+        /** PyTorch's {@code nn.LSTM} cell: {@code c = f*c + i*g}, {@code h = o*tanh(c)}; two weights, two biases. */
+        STANDARD,
+        /** nicodjimenez's cell: {@code s = g*i + s*f}, {@code h = s*o}; {@code W (4H, X + H)} over {@code [x, h]}. */
+        SEED
+    }
 
     private static final int WEIGHT_IH = 0;
     private static final int WEIGHT_HH = 1;
     private static final int BIAS_IH = 2;
     private static final int BIAS_HH = 3;
+    // The seed cell's tensors.
+    private static final int SEED_W = 0;
+    private static final int SEED_B = 1;
 
+    private final Cell cell;
     private final Backend backend;
     private final int inputSize;
     private final int hidden;
     private final ParameterArena arena;
 
-    /** A layer with zero parameters; call {@link #initLikePyTorch} or {@link #setParameters}. */
-    public StandardLstm(Backend backend, int inputSize, int hidden) {
+    /** A standard-cell layer with zero parameters; call {@link #initLikePyTorch} or {@link #setParameters}. */
+    public LstmLayer(Backend backend, int inputSize, int hidden) {
+        this(backend, Cell.STANDARD, inputSize, hidden);
+    }
+
+    /** A layer of the given cell with zero parameters; call an {@code init} method or {@link #setParameters}. */
+    public LstmLayer(Backend backend, Cell cell, int inputSize, int hidden) {
+        if (cell == null) {
+            throw new IllegalArgumentException("cell must not be null");
+        }
+        this.cell = cell;
         if (backend == null) {
             throw new IllegalArgumentException("backend must not be null");
         }
@@ -57,11 +83,30 @@ public final class StandardLstm implements AutoCloseable {
         this.inputSize = inputSize;
         this.hidden = hidden;
         int g4 = GateLayout.GATES * hidden;
-        this.arena = new ParameterArena(backend, new ParameterArena.Layout()
-                .add("weight_ih", g4, inputSize)
-                .add("weight_hh", g4, hidden)
-                .add("bias_ih", 1, g4)
-                .add("bias_hh", 1, g4));
+        this.arena = new ParameterArena(backend, cell == Cell.STANDARD
+                ? new ParameterArena.Layout()
+                        .add("weight_ih", g4, inputSize)
+                        .add("weight_hh", g4, hidden)
+                        .add("bias_ih", 1, g4)
+                        .add("bias_hh", 1, g4)
+                : new ParameterArena.Layout()
+                        .add("W", g4, Math.addExact(inputSize, hidden))
+                        .add("b", 1, g4));
+    }
+
+    public Cell cell() {
+        return cell;
+    }
+
+    /**
+     * The seed's initialisation ({@link SeedLstm#initLikeSeed}, quirks kept: {@code rand_arr} reseeds before every
+     * array); seed cell only. Leaves the generator where the seed does, before its inputs are drawn.
+     */
+    public void initLikeSeed(NumpyRandom rng, long seed) {
+        if (cell != Cell.SEED) {
+            throw new IllegalStateException("initLikeSeed is the seed cell's initialisation; this layer is " + cell);
+        }
+        setParameters(SeedLstm.seedInitialValues(rng, seed, inputSize, hidden));
     }
 
     /**
@@ -109,6 +154,11 @@ public final class StandardLstm implements AutoCloseable {
         return arena.downloadGrads();
     }
 
+    /** Parameters of a layer of the given cell: the seed cell's is {@link SeedLstm#parameterCount}. */
+    public static long parameterCount(Cell cell, int inputSize, int hidden) {
+        return cell == Cell.SEED ? SeedLstm.parameterCount(inputSize, hidden) : parameterCount(inputSize, hidden);
+    }
+
     /** Parameters of a layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their gradients). */
     public static long parameterCount(int inputSize, int hidden) {
         long g4 = (long) GateLayout.GATES * hidden;
@@ -143,18 +193,23 @@ public final class StandardLstm implements AutoCloseable {
         int h = hidden;
         int g4 = GateLayout.GATES * h;
         int rows = ws.steps * b;
-        Buffer wIh = arena.param(WEIGHT_IH);
-        Buffer wHh = arena.param(WEIGHT_HH);
-        Buffer bIh = arena.param(BIAS_IH);
-        Buffer bHh = arena.param(BIAS_HH);
+        Buffer wIh = inputWeights();
+        Buffer wHh = recurrentWeights();
+        int ldIn = inputStride();
+        int ldRec = recurrentStride();
         // The input projection of all T * B rows at once: preact_all = X_all W_ih^T.
-        backend.gemm(false, true, rows, g4, inputSize, 1, ws.inputs, inputSize, wIh, inputSize, 0, ws.gates, g4);
+        backend.gemm(false, true, rows, g4, inputSize, 1, ws.inputs, inputSize, wIh, ldIn, 0, ws.gates, g4);
         for (int t = 0; t < ws.steps; t++) {
             Buffer z = ws.gatesAt(t); // (B, 4H): pre-activations, then the gates in place
             if (t > 0) {
-                backend.gemm(false, true, b, g4, h, 1, ws.hAt(t - 1), h, wHh, h, 1, z, g4);
+                backend.gemm(false, true, b, g4, h, 1, ws.hAt(t - 1), h, wHh, ldRec, 1, z, g4);
             }
-            backend.standardLstmCellForward(b, h, z, bIh, bHh, ws.cPrev(t), z, ws.cAt(t), ws.hAt(t));
+            if (cell == Cell.STANDARD) {
+                backend.standardLstmCellForward(b, h, z, arena.param(BIAS_IH), arena.param(BIAS_HH), ws.cPrev(t), z,
+                        ws.cAt(t), ws.hAt(t));
+            } else {
+                backend.seedLstmCellForward(b, h, z, arena.param(SEED_B), ws.cPrev(t), z, ws.cAt(t), ws.hAt(t));
+            }
         }
     }
 
@@ -169,7 +224,8 @@ public final class StandardLstm implements AutoCloseable {
         int h = hidden;
         int g4 = GateLayout.GATES * h;
         int steps = ws.steps;
-        Buffer wHh = arena.param(WEIGHT_HH);
+        Buffer wHh = recurrentWeights();
+        int ldRec = recurrentStride();
         for (int t = steps - 1; t >= 0; t--) {
             boolean last = t == steps - 1;
             Buffer dh;
@@ -179,24 +235,66 @@ public final class StandardLstm implements AutoCloseable {
                 // dh_t = dL/dh_t + dz_{t+1} W_hh, the gradient through the next step's recurrent GEMM
                 dh = ws.dh;
                 backend.copyMatrix(b, h, ws.outputGradAt(t), h, dh, h);
-                backend.gemm(false, false, b, h, g4, 1, ws.dPreactAt(t + 1), g4, wHh, h, 1, dh, h);
+                backend.gemm(false, false, b, h, g4, 1, ws.dPreactAt(t + 1), g4, wHh, ldRec, 1, dh, h);
             }
-            backend.standardLstmCellBackward(b, h, ws.gatesAt(t), ws.cAt(t), ws.cPrev(t), dh,
-                    last ? ws.zeros : ws.dc, ws.dPreactAt(t), ws.dc);
+            if (cell == Cell.STANDARD) {
+                backend.standardLstmCellBackward(b, h, ws.gatesAt(t), ws.cAt(t), ws.cPrev(t), dh,
+                        last ? ws.zeros : ws.dc, ws.dPreactAt(t), ws.dc);
+            } else {
+                backend.seedLstmCellBackward(b, h, ws.gatesAt(t), ws.cAt(t), ws.cPrev(t), dh,
+                        last ? ws.zeros : ws.dc, ws.dPreactAt(t), ws.dc);
+            }
         }
         int rows = steps * b;
         // dW_ih = dPreact_all^T X_all over all T * B rows.
         backend.gemm(true, false, g4, inputSize, rows, 1, ws.dPreact, g4, ws.inputs, inputSize, 0,
-                arena.grad(WEIGHT_IH), inputSize);
+                inputWeightGrads(), inputStride());
         // dW_hh = dPreact[1 .. T-1]^T H[0 .. T-2]; with one step there is no h_{t-1} and k = 0 writes zeros.
         int recurrentRows = (steps - 1) * b;
         Buffer dzLater = steps > 1 ? ws.dPreact.slice(b * g4, recurrentRows * g4) : ws.dPreact;
         Buffer hEarlier = steps > 1 ? ws.h.slice(0, recurrentRows * h) : ws.h;
-        backend.gemm(true, false, g4, h, recurrentRows, 1, dzLater, g4, hEarlier, h, 0, arena.grad(WEIGHT_HH), h);
+        backend.gemm(true, false, g4, h, recurrentRows, 1, dzLater, g4, hEarlier, h, 0, recurrentWeightGrads(),
+                recurrentStride());
+        if (cell == Cell.SEED) {
+            backend.sumRows(rows, g4, ws.dPreact, arena.grad(SEED_B), false);
+            return;
+        }
         // Both biases enter z the same way: d b_ih = d b_hh = the column sums of dPreact.
         Buffer dbIh = arena.grad(BIAS_IH);
         backend.sumRows(rows, g4, ws.dPreact, dbIh, false);
         backend.copyMatrix(1, g4, dbIh, g4, arena.grad(BIAS_HH), g4);
+    }
+
+    // The input and recurrent weights as (4H, X) and (4H, H) matrices with a row stride: separate tensors in the
+    // standard cell; in the seed cell the column blocks [0, X) and [X, X + H) of W (4H, X + H), stride X + H.
+
+    private int inputStride() {
+        return cell == Cell.STANDARD ? inputSize : inputSize + hidden;
+    }
+
+    private int recurrentStride() {
+        return cell == Cell.STANDARD ? hidden : inputSize + hidden;
+    }
+
+    private Buffer inputWeights() {
+        return cell == Cell.STANDARD ? arena.param(WEIGHT_IH) : arena.param(SEED_W);
+    }
+
+    private Buffer recurrentWeights() {
+        return cell == Cell.STANDARD ? arena.param(WEIGHT_HH) : seedRecurrentBlock(arena.param(SEED_W));
+    }
+
+    private Buffer inputWeightGrads() {
+        return cell == Cell.STANDARD ? arena.grad(WEIGHT_IH) : arena.grad(SEED_W);
+    }
+
+    private Buffer recurrentWeightGrads() {
+        return cell == Cell.STANDARD ? arena.grad(WEIGHT_HH) : seedRecurrentBlock(arena.grad(SEED_W));
+    }
+
+    /** Columns {@code [X, X + H)} of a {@code (4H, X + H)} matrix: from element X to the end of the last row. */
+    private Buffer seedRecurrentBlock(Buffer w) {
+        return w.slice(inputSize, w.length() - inputSize);
     }
 
     private void checkOwn(Workspace ws) {
@@ -204,7 +302,7 @@ public final class StandardLstm implements AutoCloseable {
             throw new IllegalArgumentException("ws must not be null");
         }
         if (ws.layer() != this) {
-            throw new IllegalArgumentException("ws belongs to another StandardLstm");
+            throw new IllegalArgumentException("ws belongs to another LstmLayer");
         }
     }
 
@@ -249,8 +347,8 @@ public final class StandardLstm implements AutoCloseable {
             dc = backend.allocate(batch * hidden);
         }
 
-        private StandardLstm layer() {
-            return StandardLstm.this;
+        private LstmLayer layer() {
+            return LstmLayer.this;
         }
 
         public int steps() {

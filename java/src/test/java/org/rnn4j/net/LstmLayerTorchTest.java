@@ -14,11 +14,11 @@ import org.rnn4j.backend.cpu.CpuBackend32;
 import org.rnn4j.backend.cpu.CpuBackend64;
 
 /**
- * {@link StandardLstm} equals PyTorch's {@code nn.LSTM}: with PyTorch's parameters, inputs and upstream gradient
+ * {@link LstmLayer} equals PyTorch's {@code nn.LSTM}: with PyTorch's parameters, inputs and upstream gradient
  * ({@link TorchFixtures}), the outputs and every parameter gradient agree within {@code 1e-9 * |want| + 1e-12} in
  * float64 on the CPU; the float32 CPU backend within the looser bound below. The deviations are printed.
  */
-class StandardLstmTorchTest {
+class LstmLayerTorchTest {
 
     /**
      * The float32 bound: {@code |got - want| <= F32_RTOL * |want| + F32_ATOL * max|want|}, {@code max} over the compared

@@ -15,8 +15,8 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.rng.NumpyRandom;
 
-/** {@link StandardLstm}'s contract beyond its numbers (which {@link StandardLstmTorchTest} checks against PyTorch). */
-class StandardLstmTest {
+/** {@link LstmLayer}'s contract beyond its numbers (which {@link LstmLayerTorchTest} checks against PyTorch). */
+class LstmLayerTest {
 
     private static double[] random(NumpyRandom rng, int n, double lo, double hi) {
         double[] v = new double[n];
@@ -28,7 +28,7 @@ class StandardLstmTest {
 
     @Test
     void parametersHavePyTorchsNamesShapesAndOrder() {
-        try (Backend be = new CpuBackend64(); StandardLstm net = new StandardLstm(be, 3, 5)) {
+        try (Backend be = new CpuBackend64(); LstmLayer net = new LstmLayer(be, 3, 5)) {
             assertEquals(List.of(new ParamTensor("weight_ih", 0, 20, 3), new ParamTensor("weight_hh", 60, 20, 5),
                     new ParamTensor("bias_ih", 160, 1, 20), new ParamTensor("bias_hh", 180, 1, 20)),
                     net.parameterTensors());
@@ -41,7 +41,7 @@ class StandardLstmTest {
 
     @Test
     void initLikePyTorchDrawsUniformInPlusMinusOneOverSqrtHInOrder() {
-        try (Backend be = new CpuBackend64(); StandardLstm net = new StandardLstm(be, 2, 4)) {
+        try (Backend be = new CpuBackend64(); LstmLayer net = new LstmLayer(be, 2, 4)) {
             net.initLikePyTorch(new NumpyRandom(5));
             double[] p = net.parameters();
             NumpyRandom rng = new NumpyRandom(5);
@@ -55,7 +55,7 @@ class StandardLstmTest {
     }
 
     /** Forward then backward on random data; returns {outputs, gradients}. */
-    private static double[][] run(StandardLstm net, StandardLstm.Workspace ws, double[] x, double[] r) {
+    private static double[][] run(LstmLayer net, LstmLayer.Workspace ws, double[] x, double[] r) {
         ws.setInputs(x);
         net.forward(ws);
         ws.setOutputGrads(r);
@@ -70,8 +70,8 @@ class StandardLstmTest {
         int h = 4;
         int t = 5;
         int b = 2;
-        try (Backend be = new CpuBackend64(); StandardLstm net = new StandardLstm(be, x, h);
-             StandardLstm.Workspace ws = net.workspace(t, b)) {
+        try (Backend be = new CpuBackend64(); LstmLayer net = new LstmLayer(be, x, h);
+             LstmLayer.Workspace ws = net.workspace(t, b)) {
             net.initLikePyTorch(rng);
             double[] in = random(rng, t * b * x, -1, 1);
             double[] r = random(rng, t * b * h, -1, 1);
@@ -96,11 +96,11 @@ class StandardLstmTest {
     @Test
     void oneStepHasNoRecurrentWeightGradient() {
         NumpyRandom rng = new NumpyRandom(3);
-        try (Backend be = new CpuBackend64(); StandardLstm net = new StandardLstm(be, 2, 3);
-             StandardLstm.Workspace ws = net.workspace(1, 4)) {
+        try (Backend be = new CpuBackend64(); LstmLayer net = new LstmLayer(be, 2, 3);
+             LstmLayer.Workspace ws = net.workspace(1, 4)) {
             net.initLikePyTorch(rng);
             // Gradients left non-zero by a longer run must be overwritten with zeros for weight_hh.
-            try (StandardLstm.Workspace longer = net.workspace(3, 4)) {
+            try (LstmLayer.Workspace longer = net.workspace(3, 4)) {
                 run(net, longer, random(rng, 3 * 4 * 2, -1, 1), random(rng, 3 * 4 * 3, -1, 1));
             }
             double[] g = run(net, ws, random(rng, 4 * 2, -1, 1), random(rng, 4 * 3, -1, 1))[1];
@@ -114,8 +114,8 @@ class StandardLstmTest {
     @Test
     void sgdStepSubtractsTheScaledGradients() {
         NumpyRandom rng = new NumpyRandom(8);
-        try (Backend be = new CpuBackend64(); StandardLstm net = new StandardLstm(be, 2, 3);
-             StandardLstm.Workspace ws = net.workspace(2, 2)) {
+        try (Backend be = new CpuBackend64(); LstmLayer net = new LstmLayer(be, 2, 3);
+             LstmLayer.Workspace ws = net.workspace(2, 2)) {
             net.initLikePyTorch(rng);
             double[] before = net.parameters();
             double[] g = run(net, ws, random(rng, 2 * 2 * 2, -1, 1), random(rng, 2 * 2 * 3, -1, 1))[1];
@@ -142,7 +142,7 @@ class StandardLstmTest {
                             throw e.getCause();
                         }
                     });
-            try (StandardLstm net = new StandardLstm(spy, 3, 4); StandardLstm.Workspace ws = net.workspace(6, 2)) {
+            try (LstmLayer net = new LstmLayer(spy, 3, 4); LstmLayer.Workspace ws = net.workspace(6, 2)) {
                 net.initLikePyTorch(rng);
                 ws.setInputs(random(rng, 6 * 2 * 3, -1, 1));
                 ws.setOutputGrads(random(rng, 6 * 2 * 4, -1, 1));
@@ -170,11 +170,11 @@ class StandardLstmTest {
     @Test
     void argumentsAreChecked() {
         try (Backend be = new CpuBackend64()) {
-            assertThrows(IllegalArgumentException.class, () -> new StandardLstm(be, 0, 3));
-            assertThrows(IllegalArgumentException.class, () -> new StandardLstm(be, 3, 0));
-            assertThrows(IllegalArgumentException.class, () -> new StandardLstm(null, 3, 3));
-            try (StandardLstm net = new StandardLstm(be, 2, 3); StandardLstm other = new StandardLstm(be, 2, 3);
-                 StandardLstm.Workspace ws = net.workspace(2, 2); StandardLstm.Workspace foreign = other.workspace(2, 2)) {
+            assertThrows(IllegalArgumentException.class, () -> new LstmLayer(be, 0, 3));
+            assertThrows(IllegalArgumentException.class, () -> new LstmLayer(be, 3, 0));
+            assertThrows(IllegalArgumentException.class, () -> new LstmLayer(null, 3, 3));
+            try (LstmLayer net = new LstmLayer(be, 2, 3); LstmLayer other = new LstmLayer(be, 2, 3);
+                 LstmLayer.Workspace ws = net.workspace(2, 2); LstmLayer.Workspace foreign = other.workspace(2, 2)) {
                 assertThrows(IllegalArgumentException.class, () -> net.workspace(0, 1));
                 assertThrows(IllegalArgumentException.class, () -> net.workspace(1, 0));
                 assertThrows(IllegalArgumentException.class, () -> ws.setInputs(new double[7]));

@@ -10,16 +10,16 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
-import org.rnn4j.net.StandardLstm;
+import org.rnn4j.net.LstmLayer;
 import org.rnn4j.net.TorchFixtures;
 
 /**
- * {@link StandardLstm} on the CUDA backend in float64 equals PyTorch's {@code nn.LSTM} within the bound the CPU is held
- * to ({@code StandardLstmTorchTest}): {@code |got - want| <= 1e-9 * |want| + 1e-12} for the outputs and every
+ * {@link LstmLayer} on the CUDA backend in float64 equals PyTorch's {@code nn.LSTM} within the bound the CPU is held
+ * to ({@code LstmLayerTorchTest}): {@code |got - want| <= 1e-9 * |want| + 1e-12} for the outputs and every
  * parameter gradient, on both GEMM paths. Same fixtures as the CPU test, read from the core's test jar.
  */
 @RequiresCuda
-class CudaStandardLstmTorchTest {
+class CudaLstmLayerTorchTest {
 
     static Stream<TorchFixtures.Case> cases() {
         return TorchFixtures.cases().stream();
