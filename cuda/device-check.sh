@@ -4,10 +4,15 @@
 #   cuda/device-check.sh prepare        here (needs JDK 17 + Maven): builds what a GPU machine needs into .device/
 #                                        (the self-contained jar, the test jars, JUnit's console launcher, and a Java
 #                                        runtime made with jlink, since the GPU machine may have no Java)
-#   cuda/device-check.sh run [OUTDIR]   there, from the repository root: rnn4j devices, every gpu-tagged test, and
+#   cuda/device-check.sh run [--bench] [OUTDIR]
+#                                        there, from the repository root: rnn4j devices, every gpu-tagged test, and
 #                                        train rnn|lstm --check in float64 and float32; logs and JUnit XML under OUTDIR
 #                                        (default: $OUT when set, else .device/results); prints a table; exit 0 only
-#                                        when every step passed.
+#                                        when every step passed. With --bench, then the GPU half of the benchmarks:
+#                                        JMH on cpu and cuda (short timings; OUTDIR/bench/REPORT.md with charts and
+#                                        device-over-host speedups) and, where python3 has PyTorch, the cuDNN
+#                                        comparison (OUTDIR/torch.log). Budget several minutes for --bench, or
+#                                        narrow it: BENCH_ARGS='-p size=512,1024 -p batchSize=256 ...'.
 #
 # Nothing here needs ../shared: the runtime is made with the JDK's own jlink.
 set -euo pipefail
@@ -24,6 +29,8 @@ prepare() {
   cp cuda/target/rnn4j.jar "$dev/lib/rnn4j.jar"
   cp cuda/target/rnn4j-cuda-*-tests.jar "$dev/lib/rnn4j-cuda-tests.jar"
   cp java/target/rnn4j-core-*-tests.jar "$dev/lib/rnn4j-core-tests.jar"
+  cp bench/target/benchmarks.jar "$dev/lib/benchmarks.jar"
+  cp bench/scripts/torch_vs_rnn4j.py "$dev/torch_vs_rnn4j.py"
   mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version -DoutputDirectory="$dev/lib"
   # jdk.zipfs: JUnit's console launcher reads the test jar through the zip file system.
@@ -40,6 +47,8 @@ prepare() {
 }
 
 run_checks() {
+  local bench=0
+  if [ "${1:-}" = "--bench" ]; then bench=1; shift; fi
   local out="${1:-${OUT:-$dev/results}}"
   mkdir -p "$out"
   local java="$dev/jre/bin/java"
@@ -88,6 +97,24 @@ run_checks() {
       step "train $net --check $p" "check-$net-$p.log" "$java" -jar "$lib/rnn4j.jar" train "$net" --check --precision "$p"
     done
   done
+  if [ "$bench" = 1 ]; then
+    mkdir -p "$out/bench"
+    # Short timings so the whole grid fits a lent machine's minutes; the command is recorded in the report.
+    local jmh=("$java" -jar "$lib/benchmarks.jar" 'org.rnn4j.bench.*' -wi 2 -w 1s -i 3 -r 1s -f 1
+               -p backend=cpu,cuda -p gemmPath=default,builtin -rf json -rff "$out/bench/jmh.json")
+    # BENCH_ARGS narrows the grid (JMH -p options); the whole grid took 529 s on a 2-core machine without a GPU.
+    # shellcheck disable=SC2206
+    jmh+=(${BENCH_ARGS:-})
+    step "benchmarks (JMH)" bench-jmh.log "${jmh[@]}"
+    step "benchmark report" bench-report.log "$java" -cp "$lib/benchmarks.jar" org.rnn4j.bench.Report \
+      "$out/bench/jmh.json" "$out/bench" --command "bash .device/device-check.sh run --bench => ${jmh[*]#"$dev/"}"
+    if python3 -c 'import torch' 2>/dev/null; then
+      step "pytorch vs rnn4j (cuda)" torch.log env JAVA="$java" RNN4J_BENCH_JAR="$lib/benchmarks.jar" \
+        python3 "$dev/torch_vs_rnn4j.py" --device cuda --sizes 512:64:100,128:1:16,1024:256:100
+    else
+      echo "pytorch vs rnn4j: skipped, python3 has no PyTorch here" | tee -a "$table"
+    fi
+  fi
   if [ "$failed" -eq 0 ]; then echo "device-check: PASS" | tee -a "$table"; else echo "device-check: FAIL" | tee -a "$table"; fi
   return "$failed"
 }
@@ -95,5 +122,5 @@ run_checks() {
 case "${1:-}" in
   prepare) prepare ;;
   run) shift; run_checks "$@" ;;
-  *) echo "usage: cuda/device-check.sh prepare | run [OUTDIR]" >&2; exit 2 ;;
+  *) echo "usage: cuda/device-check.sh prepare | run [--bench] [OUTDIR]" >&2; exit 2 ;;
 esac

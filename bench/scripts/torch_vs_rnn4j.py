@@ -19,7 +19,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-JAR = os.path.join(ROOT, "bench", "target", "benchmarks.jar")
+JAR = os.environ.get("RNN4J_BENCH_JAR", os.path.join(ROOT, "bench", "target", "benchmarks.jar"))
+JAVA = os.environ.get("JAVA", "java")  # the device check points it at its own runtime
 
 
 def torch_step_time(torch, device, size, batch, steps, repeats, tf32):
@@ -53,7 +54,7 @@ def torch_step_time(torch, device, size, batch, steps, repeats, tf32):
 
 
 def rnn4j_step_time(backend, size, batch, steps, repeats, threads):
-    out = subprocess.run(["java", f"-Drnn4j.cpu.threads={threads}", "-cp", JAR, "org.rnn4j.bench.LstmTiming",
+    out = subprocess.run([JAVA, f"-Drnn4j.cpu.threads={threads}", "-cp", JAR, "org.rnn4j.bench.LstmTiming",
                           backend, "float32", str(size), str(batch), str(steps), str(repeats)],
                          check=True, capture_output=True, text=True).stdout
     return float(out.strip().split("median_s=")[1])
