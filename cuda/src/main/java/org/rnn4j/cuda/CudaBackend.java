@@ -291,7 +291,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+    protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
                                              Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
         bind();
         launch1d(CudaKernels.STANDARD_LSTM_FORWARD, batch * hidden, args().i(batch).i(hidden).ptr(ptr(preact))
@@ -299,7 +299,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+    protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
         bind();
         launch1d(CudaKernels.STANDARD_LSTM_BACKWARD, batch * hidden, args().i(batch).i(hidden).ptr(ptr(gates))

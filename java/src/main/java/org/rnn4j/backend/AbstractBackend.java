@@ -49,10 +49,10 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev,
                                                    Buffer dh, Buffer dsNext, Buffer dPreact, Buffer dsPrev);
 
-    protected abstract void doLstmLayerCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
+    protected abstract void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
                                                       Buffer biasHh, Buffer cPrev, Buffer gates, Buffer c, Buffer h);
 
-    protected abstract void doLstmLayerCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
+    protected abstract void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
                                                        Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
     protected abstract void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target,
@@ -161,114 +161,102 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void seedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
                                           Buffer gates, Buffer s, Buffer h) {
-        positive(batch, "batch");
-        positive(hidden, "hidden");
-        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
-        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
-        int stateLen = product(batch, hidden, "batch * hidden");
-        sameLength(preact, "preact", gateLen);
-        sameLength(bias, "bias", gateUnits);
-        sameLength(sPrev, "sPrev", stateLen);
-        sameLength(gates, "gates", gateLen);
-        sameLength(s, "s", stateLen);
-        sameLength(h, "h", stateLen);
-        inPlaceOrDisjoint(gates, "gates", preact, "preact");
-        for (Buffer out : new Buffer[] {s, h}) {
-            String name = out == s ? "s" : "h";
-            disjoint(out, name, preact, "preact");
-            disjoint(out, name, bias, "bias");
-            disjoint(out, name, sPrev, "sPrev");
-            disjoint(out, name, gates, "gates");
-        }
-        disjoint(s, "s", h, "h");
-        disjoint(gates, "gates", bias, "bias");
-        disjoint(gates, "gates", sPrev, "sPrev");
+        cellForwardArgs(batch, hidden, preact, new Buffer[] {bias}, new String[] {"bias"}, sPrev, "sPrev", gates,
+                s, "s", h);
         doSeedLstmCellForward(batch, hidden, preact, bias, sPrev, gates, s, h);
     }
 
     @Override
     public final void seedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev, Buffer dh,
                                            Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
-        positive(batch, "batch");
-        positive(hidden, "hidden");
-        int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
-        int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
-        int stateLen = product(batch, hidden, "batch * hidden");
-        sameLength(gates, "gates", gateLen);
-        sameLength(s, "s", stateLen);
-        sameLength(sPrev, "sPrev", stateLen);
-        sameLength(dh, "dh", stateLen);
-        sameLength(dsNext, "dsNext", stateLen);
-        sameLength(dPreact, "dPreact", gateLen);
-        sameLength(dsPrev, "dsPrev", stateLen);
-        inPlaceOrDisjoint(dsPrev, "dsPrev", dsNext, "dsNext");
-        Buffer[] inputs = {gates, s, sPrev, dh};
-        String[] names = {"gates", "s", "sPrev", "dh"};
-        for (int i = 0; i < inputs.length; i++) {
-            disjoint(dPreact, "dPreact", inputs[i], names[i]);
-            disjoint(dsPrev, "dsPrev", inputs[i], names[i]);
-        }
-        disjoint(dPreact, "dPreact", dsNext, "dsNext");
-        disjoint(dPreact, "dPreact", dsPrev, "dsPrev");
+        cellBackwardArgs(batch, hidden, gates, s, "s", sPrev, "sPrev", dh, dsNext, "dsNext", dPreact, dsPrev,
+                "dsPrev");
         doSeedLstmCellBackward(batch, hidden, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
     }
 
     @Override
     public final void standardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
                                               Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
+        cellForwardArgs(batch, hidden, preact, new Buffer[] {biasIh, biasHh}, new String[] {"biasIh", "biasHh"},
+                cPrev, "cPrev", gates, c, "c", h);
+        doStandardLstmCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+    }
+
+    @Override
+    public final void standardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+        cellBackwardArgs(batch, hidden, gates, c, "c", cPrev, "cPrev", dh, dcNext, "dcNext", dPreact, dcPrev,
+                "dcPrev");
+        doStandardLstmCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+    }
+
+    /**
+     * What both LSTM cells' forwards require: {@code (B, 4H)} pre-activations and gates (the gates may be the
+     * pre-activations), {@code (4H)} biases, {@code (B, H)} previous and new cell state and output, the outputs
+     * disjoint from every input and from each other.
+     */
+    private void cellForwardArgs(int batch, int hidden, Buffer preact, Buffer[] biases, String[] biasNames,
+                                 Buffer prev, String prevName, Buffer gates, Buffer state, String stateName,
+                                 Buffer h) {
         positive(batch, "batch");
         positive(hidden, "hidden");
         int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
         int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
         int stateLen = product(batch, hidden, "batch * hidden");
         sameLength(preact, "preact", gateLen);
-        sameLength(biasIh, "biasIh", gateUnits);
-        sameLength(biasHh, "biasHh", gateUnits);
-        sameLength(cPrev, "cPrev", stateLen);
+        for (int i = 0; i < biases.length; i++) {
+            sameLength(biases[i], biasNames[i], gateUnits);
+        }
+        sameLength(prev, prevName, stateLen);
         sameLength(gates, "gates", gateLen);
-        sameLength(c, "c", stateLen);
+        sameLength(state, stateName, stateLen);
         sameLength(h, "h", stateLen);
         inPlaceOrDisjoint(gates, "gates", preact, "preact");
-        for (Buffer out : new Buffer[] {c, h}) {
-            String name = out == c ? "c" : "h";
+        for (Buffer out : new Buffer[] {state, h}) {
+            String name = out == state ? stateName : "h";
             disjoint(out, name, preact, "preact");
-            disjoint(out, name, biasIh, "biasIh");
-            disjoint(out, name, biasHh, "biasHh");
-            disjoint(out, name, cPrev, "cPrev");
+            for (int i = 0; i < biases.length; i++) {
+                disjoint(out, name, biases[i], biasNames[i]);
+            }
+            disjoint(out, name, prev, prevName);
             disjoint(out, name, gates, "gates");
         }
-        disjoint(c, "c", h, "h");
-        disjoint(gates, "gates", biasIh, "biasIh");
-        disjoint(gates, "gates", biasHh, "biasHh");
-        disjoint(gates, "gates", cPrev, "cPrev");
-        doLstmLayerCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+        disjoint(state, stateName, h, "h");
+        for (int i = 0; i < biases.length; i++) {
+            disjoint(gates, "gates", biases[i], biasNames[i]);
+        }
+        disjoint(gates, "gates", prev, prevName);
     }
 
-    @Override
-    public final void standardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
-                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+    /**
+     * What both LSTM cells' backwards require: {@code (B, 4H)} gates and pre-activation gradients, {@code (B, H)}
+     * states and gradients; the carried gradient may be updated in place, every other output is disjoint from the
+     * inputs and from each other.
+     */
+    private void cellBackwardArgs(int batch, int hidden, Buffer gates, Buffer state, String stateName, Buffer prev,
+                                  String prevName, Buffer dh, Buffer dNext, String dNextName, Buffer dPreact,
+                                  Buffer dPrev, String dPrevName) {
         positive(batch, "batch");
         positive(hidden, "hidden");
         int gateUnits = product(GateLayout.GATES, hidden, "4 * hidden");
         int gateLen = product(batch, gateUnits, "batch * 4 * hidden");
         int stateLen = product(batch, hidden, "batch * hidden");
         sameLength(gates, "gates", gateLen);
-        sameLength(c, "c", stateLen);
-        sameLength(cPrev, "cPrev", stateLen);
+        sameLength(state, stateName, stateLen);
+        sameLength(prev, prevName, stateLen);
         sameLength(dh, "dh", stateLen);
-        sameLength(dcNext, "dcNext", stateLen);
+        sameLength(dNext, dNextName, stateLen);
         sameLength(dPreact, "dPreact", gateLen);
-        sameLength(dcPrev, "dcPrev", stateLen);
-        inPlaceOrDisjoint(dcPrev, "dcPrev", dcNext, "dcNext");
-        Buffer[] inputs = {gates, c, cPrev, dh};
-        String[] names = {"gates", "c", "cPrev", "dh"};
+        sameLength(dPrev, dPrevName, stateLen);
+        inPlaceOrDisjoint(dPrev, dPrevName, dNext, dNextName);
+        Buffer[] inputs = {gates, state, prev, dh};
+        String[] names = {"gates", stateName, prevName, "dh"};
         for (int i = 0; i < inputs.length; i++) {
             disjoint(dPreact, "dPreact", inputs[i], names[i]);
-            disjoint(dcPrev, "dcPrev", inputs[i], names[i]);
+            disjoint(dPrev, dPrevName, inputs[i], names[i]);
         }
-        disjoint(dPreact, "dPreact", dcNext, "dcNext");
-        disjoint(dPreact, "dPreact", dcPrev, "dcPrev");
-        doLstmLayerCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+        disjoint(dPreact, "dPreact", dNext, dNextName);
+        disjoint(dPreact, "dPreact", dPrev, dPrevName);
     }
 
     @Override

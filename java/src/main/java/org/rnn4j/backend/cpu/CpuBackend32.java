@@ -197,7 +197,7 @@ public final class CpuBackend32 extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+    protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
                                              Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
         float[] zv = data(preact);
         float[] biv = data(biasIh);
@@ -238,7 +238,7 @@ public final class CpuBackend32 extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+    protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
         float[] gv = data(gates);
         float[] cv = data(c);

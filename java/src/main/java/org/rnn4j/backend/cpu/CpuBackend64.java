@@ -198,7 +198,7 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+    protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
                                              Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
         double[] zv = data(preact);
         double[] biv = data(biasIh);
@@ -239,7 +239,7 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     @Override
-    protected void doLstmLayerCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
+    protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
                                               Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
         double[] gv = data(gates);
         double[] cv = data(c);
