@@ -54,7 +54,7 @@ fi
 backends="$(java ${JAVA_OPTS:-} -cp "$jar" org.rnn4j.bench.BenchBackends)"
 paths="default"
 case ",$backends," in
-  *,cuda,*) paths="default,builtin" ;;  # the built-in GEMM kernel is a CUDA path only
+  *,cuda,*) paths="default,builtin"; extra+=(-p graphs=false,true) ;;  # both are CUDA-only distinctions
 esac
 echo "run.sh: usable backends: $backends (GEMM paths: $paths)" >&2
 java ${JAVA_OPTS:-} -cp "$jar" org.rnn4j.bench.BenchBackends --explain | sed 's/^/run.sh:   /' >&2

@@ -101,7 +101,8 @@ run_checks() {
     mkdir -p "$out/bench"
     # Short timings so the whole grid fits a lent machine's minutes; the command is recorded in the report.
     local jmh=("$java" -jar "$lib/benchmarks.jar" 'org.rnn4j.bench.*' -wi 2 -w 1s -i 3 -r 1s -f 1
-               -p backend=cpu,cuda -p gemmPath=default,builtin -rf json -rff "$out/bench/jmh.json")
+               -p backend=cpu,cuda -p gemmPath=default,builtin -p graphs=false,true
+               -rf json -rff "$out/bench/jmh.json")
     # BENCH_ARGS narrows the grid (JMH -p options); the whole grid took 529 s on a 2-core machine without a GPU.
     # shellcheck disable=SC2206
     jmh+=(${BENCH_ARGS:-})

@@ -46,6 +46,15 @@ public class RnnTrainingBench {
     @Param({"float32"})
     public String precision;
 
+    /**
+     * Whether the training step is recorded once and replayed ({@code Backend.record}: a CUDA graph on the GPU; on
+     * the CPU the same work). {@code bench/run.sh} passes {@code false,true} where CUDA is usable.
+     */
+    @Param({"false"})
+    public boolean graphs;
+
+    private Backend.Replay replay;
+
     private Backend be;
     private BinaryAdditionRnn net;
     private BinaryAdditionRnn.Workspace ws;
@@ -61,6 +70,9 @@ public class RnnTrainingBench {
         net.initLikeSeed(new NumpyRandom(0));
         initial = net.parameters();
         ws = net.workspace(batch);
+        if (graphs) {
+            replay = be.record(() -> net.trainStep(ws, LEARNING_RATE / batch));
+        }
         a = new int[batch];
         b = new int[batch];
     }
@@ -79,12 +91,19 @@ public class RnnTrainingBench {
             b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
         }
         ws.setProblems(a, b);
-        net.trainStep(ws, LEARNING_RATE / batch);
+        if (replay != null) {
+            replay.replay();
+        } else {
+            net.trainStep(ws, LEARNING_RATE / batch);
+        }
         be.synchronize();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (replay != null) {
+            replay.close();
+        }
         if (ws != null) {
             ws.close();
         }

@@ -8,7 +8,12 @@ import jcuda.driver.CUDA_MEMCPY2D;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUmemorytype;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -20,6 +25,7 @@ import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasPointerMode;
 import jcuda.runtime.cudaStream_t;
 import org.rnn4j.backend.AbstractBackend;
+import org.rnn4j.backend.Backend.Replay;
 import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.kernels.KernelImages;
@@ -27,8 +33,9 @@ import org.rnn4j.kernels.KernelImages;
 /**
  * The CUDA backend: buffers in device memory, rnn4j's own kernels for the elementwise work, and GEMMs by cuBLAS (or the
  * built-in tiled kernel when cuBLAS cannot be loaded), all queued in order on one stream of the device's primary
- * context. No operation waits for the device except {@link #download} and {@link #synchronize}; {@link #upload} copies
- * from a host staging buffer that the driver reads before the call returns.
+ * context. No operation waits for the device except {@link #download} and {@link #synchronize}; {@link #upload} fills one
+ * of two pinned host buffers and copies asynchronously (it waits only when that buffer's previous copy, two uploads
+ * back, has not finished). {@link #record} captures a CUDA graph.
  *
  * <p>One class serves both precisions: device memory is untyped, and the precision picks the {@code _f32} or
  * {@code _f64} kernels, {@code cublasSgemm} or {@code cublasDgemm}, and the width of scalars and host transfers.
@@ -67,8 +74,9 @@ public final class CudaBackend extends AbstractBackend {
     private final CUstream stream = new CUstream();
     private final CudaKernels kernels;
     private final cublasHandle cublas;
-    /** Host staging for transfers, grown on demand; pageable, so an upload is copied out of it before returning. */
-    private ByteBuffer staging = ByteBuffer.allocateDirect(0);
+    /** Pinned host staging for transfers: two buffers, so one upload can fill while the other is still copying. */
+    private final Staging[] staging = {new Staging(), new Staging()};
+    private int nextStaging;
 
     CudaBackend(Precision precision, CudaProbe.Result probe, CudaProbe.GemmPath gemmPath) {
         super(precision);
@@ -156,13 +164,70 @@ public final class CudaBackend extends AbstractBackend {
     /** Transfers go through the staging buffer in chunks of at most this many elements (8 MiB of float64). */
     private static final int CHUNK = 1 << 20;
 
-    private ByteBuffer staging(long bytes) {
-        if (staging.capacity() < bytes) {
-            staging = ByteBuffer.allocateDirect((int) Math.min(Math.max(bytes, staging.capacity() * 2L),
-                    (long) CHUNK * Double.BYTES)).order(ByteOrder.nativeOrder());
+    /**
+     * One pinned (page-locked) host buffer, grown on demand up to one chunk, and the event recorded after the last
+     * copy out of it: copies from pinned memory are truly asynchronous, so the buffer may be refilled only once that
+     * copy has finished.
+     */
+    private final class Staging {
+        private Pointer host;
+        private ByteBuffer view = ByteBuffer.allocateDirect(0);
+        private CUevent copied;
+        private boolean pending;
+
+        /** The buffer, empty, with room for {@code bytes}, after its previous copy has finished. */
+        ByteBuffer take(long bytes) {
+            if (pending) {
+                JCudaDriver.cuEventSynchronize(copied);
+                pending = false;
+            }
+            if (view.capacity() < bytes) {
+                release();
+                long size = Math.min(Math.max(bytes, view.capacity() * 2L), (long) CHUNK * Double.BYTES);
+                Pointer p = new Pointer();
+                JCudaDriver.cuMemAllocHost(p, size);
+                host = p;
+                view = p.getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+            }
+            view.clear();
+            return view;
         }
-        staging.clear();
-        return staging;
+
+        Pointer pointer() {
+            return host;
+        }
+
+        /** Marks the copy just issued from this buffer; the next {@link #take} waits for it. */
+        void copyIssued() {
+            if (copied == null) {
+                copied = new CUevent();
+                JCudaDriver.cuEventCreate(copied, CUevent_flags.CU_EVENT_DISABLE_TIMING);
+            }
+            JCudaDriver.cuEventRecord(copied, stream);
+            pending = true;
+        }
+
+        void release() {
+            if (host != null) {
+                JCudaDriver.cuMemFreeHost(host);
+                host = null;
+                view = ByteBuffer.allocateDirect(0);
+            }
+        }
+
+        void close() {
+            release();
+            if (copied != null) {
+                JCudaDriver.cuEventDestroy(copied);
+                copied = null;
+            }
+        }
+    }
+
+    private Staging nextStaging() {
+        Staging s = staging[nextStaging];
+        nextStaging = (nextStaging + 1) % staging.length;
+        return s;
     }
 
     @Override
@@ -177,7 +242,8 @@ public final class CudaBackend extends AbstractBackend {
         CUdeviceptr base = ptr(dst);
         for (int done = 0; done < dst.length(); done += CHUNK) {
             int n = Math.min(CHUNK, dst.length() - done);
-            ByteBuffer host = staging(bytes(n));
+            Staging slot = nextStaging();
+            ByteBuffer host = slot.take(bytes(n));
             if (precision() == Precision.FLOAT32) {
                 for (int i = 0; i < n; i++) {
                     host.putFloat(i * Float.BYTES, (float) src[srcOffset + done + i]);
@@ -185,9 +251,9 @@ public final class CudaBackend extends AbstractBackend {
             } else {
                 host.asDoubleBuffer().put(src, srcOffset + done, n);
             }
-            // From pageable memory the driver has copied the data out when the call returns, so the staging buffer
-            // may be refilled at once, without waiting for the device.
-            JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(bytes(done)), Pointer.to(host), bytes(n), stream);
+            // Asynchronous from pinned memory: the call returns at once, the copy runs in stream order.
+            JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(bytes(done)), slot.pointer(), bytes(n), stream);
+            slot.copyIssued();
         }
     }
 
@@ -197,8 +263,9 @@ public final class CudaBackend extends AbstractBackend {
         CUdeviceptr base = ptr(src);
         for (int done = 0; done < src.length(); done += CHUNK) {
             int n = Math.min(CHUNK, src.length() - done);
-            ByteBuffer host = staging(bytes(n));
-            JCudaDriver.cuMemcpyDtoHAsync(Pointer.to(host), base.withByteOffset(bytes(done)), bytes(n), stream);
+            Staging slot = nextStaging();
+            ByteBuffer host = slot.take(bytes(n));
+            JCudaDriver.cuMemcpyDtoHAsync(slot.pointer(), base.withByteOffset(bytes(done)), bytes(n), stream);
             JCudaDriver.cuStreamSynchronize(stream); // waits for all earlier work on the stream, then for the copy
             if (precision() == Precision.FLOAT32) {
                 for (int i = 0; i < n; i++) {
@@ -335,6 +402,67 @@ public final class CudaBackend extends AbstractBackend {
         launch1d(CudaKernels.SGD_UPDATE, n, args().i(n).ptr(ptr(params)).ptr(ptr(grads)).scalar(learningRate));
     }
 
+    /**
+     * A CUDA graph of what {@code body} issued on this backend's stream: captured (not run) between
+     * {@code cuStreamBeginCapture} and {@code cuStreamEndCapture}, instantiated once, launched by each replay.
+     * The capture is thread-local, so other threads' CUDA work cannot leak into it.
+     */
+    @Override
+    protected Replay doRecord(Runnable body) {
+        bind();
+        CUgraph graph = new CUgraph();
+        JCudaDriver.cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        try {
+            body.run();
+        } catch (RuntimeException | Error e) {
+            try {
+                JCudaDriver.cuStreamEndCapture(stream, graph); // leave capture mode whatever happened
+                JCudaDriver.cuGraphDestroy(graph);
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        JCudaDriver.cuStreamEndCapture(stream, graph);
+        CUgraphExec exec = new CUgraphExec();
+        try {
+            JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+        } catch (RuntimeException e) {
+            JCudaDriver.cuGraphDestroy(graph);
+            throw e;
+        }
+        return new Replay() {
+            private boolean closed;
+
+            @Override
+            public void replay() {
+                if (closed) {
+                    throw new IllegalStateException("replay used after it was closed");
+                }
+                if (isClosed()) {
+                    throw new IllegalStateException("cuda backend used after it was closed");
+                }
+                bind();
+                JCudaDriver.cuGraphLaunch(exec, stream);
+            }
+
+            @Override
+            public boolean recorded() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+                if (!closed) {
+                    closed = true;
+                    bind();
+                    JCudaDriver.cuGraphExecDestroy(exec);
+                    JCudaDriver.cuGraphDestroy(graph);
+                }
+            }
+        };
+    }
+
     @Override
     protected void doSynchronize() {
         bind();
@@ -351,6 +479,9 @@ public final class CudaBackend extends AbstractBackend {
                 JCublas2.cublasDestroy(cublas);
             }
             kernels.close();
+            for (Staging slot : staging) {
+                slot.close();
+            }
             JCudaDriver.cuStreamDestroy(stream);
         } finally {
             JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle);

@@ -75,6 +75,25 @@ class CudaTrainingTest {
     }
 
     @Test
+    void cudaGraphsGiveTheNumbersOfPlainLaunches() {
+        for (Precision p : Precision.values()) {
+            try (Backend b = new CudaBackendProvider().create(p)) {
+                try (Backend.Replay r = b.record(() -> { })) {
+                    assertTrue(r.recorded(), "a CUDA graph was captured");
+                }
+                var plain = org.rnn4j.train.RnnTrainer.train(b,
+                        new org.rnn4j.train.RnnTrainer.Config(2, 16, 500, 0.1, 8, false), j -> false, r -> { });
+                var graphs = org.rnn4j.train.RnnTrainer.train(b,
+                        new org.rnn4j.train.RnnTrainer.Config(2, 16, 500, 0.1, 8, true), j -> false, r -> { });
+                try (var x = plain.network(); var y = graphs.network()) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x.parameters(), y.parameters(),
+                            "same kernels in the same order: the same bits (" + p + ")");
+                }
+            }
+        }
+    }
+
+    @Test
     void deviceMemoryDoesNotGrowWhileTraining() {
         try (Backend b = new CudaBackendProvider().create(Precision.FLOAT32)) {
             long[] free = new long[2];

@@ -13,6 +13,10 @@ public abstract class AbstractBackend implements Backend {
     private final Precision precision;
     private final List<Buffer> roots = new ArrayList<>();
     private boolean closed;
+    private boolean recording;
+    /** While a CPU-style record checks its body: operations are validated but not run. */
+    private boolean dryRun;
+    private final List<Backend.Replay> replays = new ArrayList<>();
 
     protected AbstractBackend(Precision precision) {
         if (precision == null) {
@@ -67,12 +71,50 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void doSynchronize();
 
+    /**
+     * Records what {@code body} issues; the default (for backends without graphs) runs {@code body} once with every
+     * operation validated but not run, then replays by running {@code body}.
+     * Called with recording guarded: uploads, downloads, synchronizing and allocating throw meanwhile.
+     */
+    protected Backend.Replay doRecord(Runnable body) {
+        // Check the body now, as a graph capture would (arguments, and nothing forbidden while recording), without
+        // running its operations; the replay then runs it for real.
+        dryRun = true;
+        try {
+            body.run();
+        } finally {
+            dryRun = false;
+        }
+        return new Backend.Replay() {
+            private boolean closed;
+
+            @Override
+            public void replay() {
+                if (closed) {
+                    throw new IllegalStateException("replay used after it was closed");
+                }
+                body.run();
+            }
+
+            @Override
+            public boolean recorded() {
+                return false;
+            }
+
+            @Override
+            public void close() {
+                closed = true;
+            }
+        };
+    }
+
     /** Releases the backend's own resources, after every buffer has been released. */
     protected abstract void doClose();
 
     @Override
     public final Buffer allocate(int length) {
         checkOpen();
+        notRecording("allocate");
         if (length < 1) {
             throw new IllegalArgumentException("length must be at least 1, got " + length);
         }
@@ -87,6 +129,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void upload(double[] src, int srcOffset, Buffer dst) {
         check(dst, "dst");
+        notRecording("upload");
         if (src == null) {
             throw new IllegalArgumentException("src must not be null");
         }
@@ -100,6 +143,7 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void download(Buffer src, double[] dst, int dstOffset) {
         check(src, "src");
+        notRecording("download");
         if (dst == null) {
             throw new IllegalArgumentException("dst must not be null");
         }
@@ -127,7 +171,9 @@ public abstract class AbstractBackend implements Backend {
         matrix(c, "c", m, n, ldc, "ldc");
         disjoint(c, "c", a, "a");
         disjoint(c, "c", b, "b");
-        doGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        if (!dryRun) {
+            doGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        }
     }
 
     @Override
@@ -137,7 +183,9 @@ public abstract class AbstractBackend implements Backend {
         matrix(src, "src", rows, cols, ldSrc, "ldSrc");
         matrix(dst, "dst", rows, cols, ldDst, "ldDst");
         disjoint(dst, "dst", src, "src");
-        doCopyMatrix(rows, cols, src, ldSrc, dst, ldDst);
+        if (!dryRun) {
+            doCopyMatrix(rows, cols, src, ldSrc, dst, ldDst);
+        }
     }
 
     @Override
@@ -145,7 +193,9 @@ public abstract class AbstractBackend implements Backend {
         check(x, "x");
         sameLength(y, "y", x.length());
         inPlaceOrDisjoint(y, "y", x, "x");
-        doSigmoidForward(x, y);
+        if (!dryRun) {
+            doSigmoidForward(x, y);
+        }
     }
 
     @Override
@@ -155,7 +205,9 @@ public abstract class AbstractBackend implements Backend {
         sameLength(dx, "dx", dy.length());
         inPlaceOrDisjoint(dx, "dx", dy, "dy");
         disjoint(dx, "dx", y, "y");
-        doSigmoidBackward(dy, y, dx);
+        if (!dryRun) {
+            doSigmoidBackward(dy, y, dx);
+        }
     }
 
     @Override
@@ -163,7 +215,9 @@ public abstract class AbstractBackend implements Backend {
                                           Buffer gates, Buffer s, Buffer h) {
         cellForwardArgs(batch, hidden, preact, new Buffer[] {bias}, new String[] {"bias"}, sPrev, "sPrev", gates,
                 s, "s", h);
-        doSeedLstmCellForward(batch, hidden, preact, bias, sPrev, gates, s, h);
+        if (!dryRun) {
+            doSeedLstmCellForward(batch, hidden, preact, bias, sPrev, gates, s, h);
+        }
     }
 
     @Override
@@ -171,7 +225,9 @@ public abstract class AbstractBackend implements Backend {
                                            Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
         cellBackwardArgs(batch, hidden, gates, s, "s", sPrev, "sPrev", dh, dsNext, "dsNext", dPreact, dsPrev,
                 "dsPrev");
-        doSeedLstmCellBackward(batch, hidden, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
+        if (!dryRun) {
+            doSeedLstmCellBackward(batch, hidden, gates, s, sPrev, dh, dsNext, dPreact, dsPrev);
+        }
     }
 
     @Override
@@ -179,7 +235,9 @@ public abstract class AbstractBackend implements Backend {
                                               Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
         cellForwardArgs(batch, hidden, preact, new Buffer[] {biasIh, biasHh}, new String[] {"biasIh", "biasHh"},
                 cPrev, "cPrev", gates, c, "c", h);
-        doStandardLstmCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+        if (!dryRun) {
+            doStandardLstmCellForward(batch, hidden, preact, biasIh, biasHh, cPrev, gates, c, h);
+        }
     }
 
     @Override
@@ -187,7 +245,9 @@ public abstract class AbstractBackend implements Backend {
                                                Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
         cellBackwardArgs(batch, hidden, gates, c, "c", cPrev, "cPrev", dh, dcNext, "dcNext", dPreact, dcPrev,
                 "dcPrev");
-        doStandardLstmCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+        if (!dryRun) {
+            doStandardLstmCellBackward(batch, hidden, gates, c, cPrev, dh, dcNext, dPreact, dcPrev);
+        }
     }
 
     /**
@@ -274,7 +334,9 @@ public abstract class AbstractBackend implements Backend {
         disjoint(absErrorSum, "absErrorSum", out, "out");
         disjoint(absErrorSum, "absErrorSum", target, "target");
         disjoint(absErrorSum, "absErrorSum", dPreact, "dPreact");
-        doSigmoidSquaredErrorLoss(batch, outputs, out, target, dPreact, absErrorSum, accumulate);
+        if (!dryRun) {
+            doSigmoidSquaredErrorLoss(batch, outputs, out, target, dPreact, absErrorSum, accumulate);
+        }
     }
 
     @Override
@@ -292,7 +354,9 @@ public abstract class AbstractBackend implements Backend {
         disjoint(lossSum, "lossSum", h, "h");
         disjoint(lossSum, "lossSum", target, "target");
         disjoint(lossSum, "lossSum", dh, "dh");
-        doSeedLstmSquaredLoss(batch, hidden, h, target, dh, lossSum, accumulate);
+        if (!dryRun) {
+            doSeedLstmSquaredLoss(batch, hidden, h, target, dh, lossSum, accumulate);
+        }
     }
 
     @Override
@@ -302,7 +366,9 @@ public abstract class AbstractBackend implements Backend {
         sameLength(src, "src", product(rows, cols, "rows * cols"));
         sameLength(dst, "dst", cols);
         disjoint(dst, "dst", src, "src");
-        doSumRows(rows, cols, src, dst, accumulate);
+        if (!dryRun) {
+            doSumRows(rows, cols, src, dst, accumulate);
+        }
     }
 
     @Override
@@ -311,12 +377,15 @@ public abstract class AbstractBackend implements Backend {
         sameLength(grads, "grads", params.length());
         disjoint(params, "params", grads, "grads");
         finite(learningRate, "learningRate");
-        doSgdUpdate(params, grads, learningRate);
+        if (!dryRun) {
+            doSgdUpdate(params, grads, learningRate);
+        }
     }
 
     @Override
     public final void synchronize() {
         checkOpen();
+        notRecording("synchronize");
         doSynchronize();
     }
 
@@ -326,6 +395,10 @@ public abstract class AbstractBackend implements Backend {
             return;
         }
         closed = true;
+        for (Backend.Replay r : replays) {
+            r.close(); // graphs first: they refer to the buffers
+        }
+        replays.clear();
         for (Buffer root : roots) {
             root.close();
         }
@@ -353,6 +426,30 @@ public abstract class AbstractBackend implements Backend {
     }
 
     // ---- checks -----------------------------------------------------------------------------------------------
+
+    @Override
+    public final Backend.Replay record(Runnable body) {
+        checkOpen();
+        if (body == null) {
+            throw new IllegalArgumentException("body must not be null");
+        }
+        notRecording("record");
+        recording = true;
+        Backend.Replay replay;
+        try {
+            replay = doRecord(body);
+        } finally {
+            recording = false;
+        }
+        replays.add(replay);
+        return replay;
+    }
+
+    private void notRecording(String what) {
+        if (recording) {
+            throw new IllegalStateException(what + " is not allowed while recording a replay");
+        }
+    }
 
     private void checkOpen() {
         if (closed) {

@@ -177,6 +177,32 @@ public interface Backend extends AutoCloseable {
     /** Waits until every operation issued so far has finished (for timing). */
     void synchronize();
 
+    /**
+     * A recorded sequence of operations, replayed as one unit. On CUDA it is a CUDA graph: the kernels and GEMMs
+     * {@code body} issued, captured once and launched together by {@link #replay()}, which saves the per-launch cost
+     * of small operations. Replaying re-reads the buffers, so new data uploaded into them between replays is used.
+     */
+    interface Replay extends AutoCloseable {
+        /** Issues the recorded operations again, in order, after everything issued before. */
+        void replay();
+
+        /** Whether the backend really recorded (a CUDA graph), as opposed to replaying by calling the body again. */
+        boolean recorded();
+
+        @Override
+        void close();
+    }
+
+    /**
+     * Records the operations {@code body} issues, without running them, for {@link Replay#replay()}. While recording,
+     * {@code body} may only issue operations: uploading, downloading, synchronizing or allocating throws
+     * {@link IllegalStateException} (none can be part of a graph). A backend that cannot record (the CPU) checks
+     * {@code body} once the same way, its operations validated but not run, and returns a replay that calls
+     * {@code body} again each time, which computes the same thing. The replay is closed with the
+     * backend at the latest.
+     */
+    Replay record(Runnable body);
+
     /** Releases every buffer this backend still holds and the backend itself. Idempotent. */
     @Override
     void close();

@@ -12,15 +12,24 @@ import org.rnn4j.rng.NumpyRandom;
  * <p>Batched: with {@code batch = B}, each iteration draws {@code B} pairs in order from the same generator
  * ({@code a0, b0, a1, b1, ...}), sums the gradients over time (as the seed) and over the batch, and steps by
  * {@code learningRate / B} times that sum, i.e. by the batch's average gradient; so {@code B = 1} is the seed exactly.
+ *
+ * <p>With {@code graphs}, the training step (forward, backward, update) is recorded once ({@link Backend#record}, a
+ * CUDA graph on the GPU) and replayed every iteration after the new problems are uploaded: the same operations in
+ * the same order, so the same numbers, with one launch instead of dozens.
  */
 public final class RnnTrainer {
 
     /** Settings; the defaults are the seed's. */
-    public record Config(long seed, int hidden, int iterations, double learningRate, int batch) {
+    public record Config(long seed, int hidden, int iterations, double learningRate, int batch, boolean graphs) {
         public Config {
             if (batch < 1) {
                 throw new IllegalArgumentException("batch must be at least 1, got " + batch);
             }
+        }
+
+        /** Without recorded replays (every operation issued anew each iteration). */
+        public Config(long seed, int hidden, int iterations, double learningRate, int batch) {
+            this(seed, hidden, iterations, learningRate, batch, false);
         }
 
         /** One problem per iteration, as the seed. */
@@ -67,7 +76,8 @@ public final class RnnTrainer {
         BinaryAdditionRnn net = new BinaryAdditionRnn(backend, config.hidden());
         int batch = config.batch();
         double step = config.learningRate() / batch; // the batch's average gradient; exactly the seed's lr at B = 1
-        try (BinaryAdditionRnn.Workspace ws = net.workspace(batch)) {
+        try (BinaryAdditionRnn.Workspace ws = net.workspace(batch);
+             Backend.Replay replay = config.graphs() ? backend.record(() -> net.trainStep(ws, step)) : null) {
             net.initLikeSeed(rng);
             int[] a = new int[batch];
             int[] b = new int[batch];
@@ -78,7 +88,11 @@ public final class RnnTrainer {
                     b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
                 }
                 ws.setProblems(a, b);
-                net.trainStep(ws, step);
+                if (replay != null) {
+                    replay.replay();
+                } else {
+                    net.trainStep(ws, step);
+                }
                 if (observe.test(j)) {
                     double[] errors = ws.absoluteErrors();
                     double error = errors[0];

@@ -1,0 +1,64 @@
+package org.rnn4j.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.rnn4j.backend.cpu.CpuBackend64;
+import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.train.RnnTrainer;
+
+/**
+ * {@link Backend#record}: what may happen while recording, replays reading new data, closing; and training with
+ * recorded steps giving the same numbers as without. (On the CPU a replay runs the body again; the CUDA graph
+ * version is checked against plain launches by the gpu tests.)
+ */
+class ReplayTest {
+
+    @Test
+    void recordingRefusesTransfersAndAllocationsAndLeavesTheBackendUsable() {
+        try (Backend b = new CpuBackend64()) {
+            Buffer x = b.allocate(3);
+            double[] host = {1, 2, 3};
+            for (Runnable bad : new Runnable[] {() -> b.upload(host, x), () -> b.download(x), b::synchronize,
+                    () -> b.allocate(1), () -> b.record(() -> { })}) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> b.record(bad));
+                assertTrue(e.getMessage().contains("not allowed while recording"), e.getMessage());
+            }
+            b.upload(host, x); // usable again
+            assertArrayEquals(host, b.download(x));
+        }
+    }
+
+    @Test
+    void aReplayReadsWhatWasUploadedSinceAndDiesWithItsBackend() {
+        Backend b = new CpuBackend64();
+        Buffer x = b.allocate(2);
+        Buffer y = b.allocate(2);
+        Backend.Replay r = b.record(() -> b.sigmoidForward(x, y));
+        assertFalse(r.recorded(), "the CPU replays by running the body");
+        b.upload(new double[] {0, 0}, x);
+        r.replay();
+        assertArrayEquals(new double[] {0.5, 0.5}, b.download(y));
+        b.upload(new double[] {100, -100}, x);
+        r.replay();
+        assertEquals(1.0, b.download(y)[0]);
+        b.close();
+        assertThrows(IllegalStateException.class, r::replay);
+        assertThrows(IllegalArgumentException.class, () -> new CpuBackend64().record(null));
+    }
+
+    @Test
+    void trainingWithRecordedStepsGivesTheSameNumbers() {
+        try (Backend b = new CpuBackend64()) {
+            var plain = RnnTrainer.train(b, new RnnTrainer.Config(2, 8, 300, 0.1, 4, false), j -> false, r -> { });
+            var graphs = RnnTrainer.train(b, new RnnTrainer.Config(2, 8, 300, 0.1, 4, true), j -> false, r -> { });
+            try (BinaryAdditionRnn p = plain.network(); BinaryAdditionRnn g = graphs.network()) {
+                assertArrayEquals(p.parameters(), g.parameters());
+            }
+        }
+    }
+}
