@@ -74,6 +74,12 @@ public final class CudaBackend extends AbstractBackend {
     private final CUstream stream = new CUstream();
     private final CudaKernels kernels;
     private final cublasHandle cublas;
+    /**
+     * cuBLAS's workspace, owned here: set once so that cuBLAS never allocates during a graph capture (NVIDIA's
+     * advice for graphs: 32 MiB covers Hopper's kernels).
+     */
+    private final CUdeviceptr cublasWorkspace;
+    private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
     /** Pinned host staging for transfers: two buffers, so one upload can fill while the other is still copying. */
     private final Staging[] staging = {new Staging(), new Staging()};
     private int nextStaging;
@@ -92,6 +98,7 @@ public final class CudaBackend extends AbstractBackend {
         JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle);
         CudaKernels loaded = null;
         cublasHandle handle = null;
+        CUdeviceptr workspace = null;
         try {
             JCudaDriver.cuCtxSetCurrent(context);
             JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
@@ -104,10 +111,17 @@ public final class CudaBackend extends AbstractBackend {
                 JCublas2.cublasSetPointerMode(handle, cublasPointerMode.CUBLAS_POINTER_MODE_HOST);
                 // Plain IEEE arithmetic: no TF32 for float32, so results can be held to the CPU's.
                 JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH);
+                CUdeviceptr w = new CUdeviceptr();
+                JCudaDriver.cuMemAlloc(w, CUBLAS_WORKSPACE_BYTES);
+                workspace = w;
+                JCublas2.cublasSetWorkspace(handle, workspace, CUBLAS_WORKSPACE_BYTES);
             }
         } catch (RuntimeException | LinkageError e) {
             if (handle != null) {
                 JCublas2.cublasDestroy(handle);
+            }
+            if (workspace != null) {
+                JCudaDriver.cuMemFree(workspace);
             }
             if (loaded != null) {
                 loaded.close();
@@ -117,6 +131,7 @@ public final class CudaBackend extends AbstractBackend {
         }
         this.kernels = loaded;
         this.cublas = handle;
+        this.cublasWorkspace = workspace;
     }
 
     @Override
@@ -477,6 +492,7 @@ public final class CudaBackend extends AbstractBackend {
             JCudaDriver.cuStreamSynchronize(stream);
             if (cublas != null) {
                 JCublas2.cublasDestroy(cublas);
+                JCudaDriver.cuMemFree(cublasWorkspace);
             }
             kernels.close();
             for (Staging slot : staging) {
