@@ -2,21 +2,18 @@ package org.rnn4j.bench;
 
 import java.util.Arrays;
 import java.util.Locale;
-import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
-import org.rnn4j.net.LstmLayer;
-import org.rnn4j.rng.NumpyRandom;
 
 /**
  * Times one training iteration of the standard-cell LSTM layer outside JMH, for the comparison with PyTorch
- * ({@code bench/scripts/torch_vs_rnn4j.py}): the work of {@link LstmTrainingBench#trainIteration()}.
+ * ({@code bench/scripts/torch_vs_rnn4j.py}): {@link LstmTrainingBench}'s own setup and iteration, driven by hand.
  *
  * <pre>
  *   LstmTiming BACKEND PRECISION SIZE BATCH STEPS REPEATS
  * </pre>
  *
  * Runs untimed iterations for at least one second (and at least two), then {@code REPEATS} timed ones, each ending
- * with {@link Backend#synchronize()}, and prints one line:
+ * with {@code Backend.synchronize()}, and prints one line:
  * {@code lstm backend=cpu precision=float32 size=256 batch=64 steps=50 repeats=7 median_s=...}.
  */
 public final class LstmTiming {
@@ -35,23 +32,16 @@ public final class LstmTiming {
         int batch = Integer.parseInt(args[3]);
         int steps = Integer.parseInt(args[4]);
         int repeats = Integer.parseInt(args[5]);
-        try (Backend be = BenchBackends.create(backendName, precision, BenchBackends.PATH_DEFAULT);
-             LstmLayer net = new LstmLayer(be, size, size);
-             LstmLayer.Workspace ws = net.workspace(steps, batch)) {
-            NumpyRandom rng = new NumpyRandom(0);
-            net.initLikePyTorch(rng);
-            double[] x = new double[steps * batch * size];
-            rng.randomSample(x);
-            ws.setInputs(x);
-            double[] r = new double[steps * batch * size];
-            rng.randomSample(r);
-            ws.setOutputGrads(r);
-            Runnable iteration = () -> {
-                net.forward(ws);
-                net.backward(ws);
-                net.sgdStep(1e-3);
-                be.synchronize();
-            };
+        // Exactly the benchmark's work: its own setup and iteration, driven by hand.
+        LstmTrainingBench bench = new LstmTrainingBench();
+        bench.backend = backendName;
+        bench.precision = precision.cliName();
+        bench.size = size;
+        bench.batchSize = batch;
+        bench.steps = steps;
+        bench.setUp();
+        try {
+            Runnable iteration = bench::trainIteration;
             long warmEnd = System.nanoTime() + 1_000_000_000L;
             for (int i = 0; i < 2 || System.nanoTime() < warmEnd; i++) {
                 iteration.run();
@@ -66,6 +56,8 @@ public final class LstmTiming {
             System.out.printf(Locale.ROOT, "lstm backend=%s precision=%s size=%d batch=%d steps=%d repeats=%d "
                     + "median_s=%.6e%n", backendName, precision.cliName(), size, batch, steps, repeats,
                     seconds[repeats / 2]);
+        } finally {
+            bench.tearDown();
         }
     }
 }

@@ -15,6 +15,7 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.rng.NumpyRandom;
+import org.rnn4j.train.RnnTrainer;
 
 /**
  * One training iteration of the binary-addition RNN: {@code batch} problems {@code a + b} drawn from numpy's legacy
@@ -86,10 +87,7 @@ public class RnnTrainingBench {
 
     @Benchmark
     public void trainIteration() {
-        for (int r = 0; r < batch; r++) {
-            a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
-            b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
-        }
+        RnnTrainer.drawProblems(rng, a, b);
         ws.setProblems(a, b);
         if (replay != null) {
             replay.replay();

@@ -83,10 +83,7 @@ public final class RnnTrainer {
             int[] b = new int[batch];
             long start = System.nanoTime();
             for (int j = 0; j < config.iterations(); j++) {
-                for (int r = 0; r < batch; r++) {
-                    a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
-                    b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
-                }
+                drawProblems(rng, a, b);
                 ws.setProblems(a, b);
                 if (replay != null) {
                     replay.replay();
@@ -113,6 +110,14 @@ public final class RnnTrainer {
         } catch (RuntimeException | Error e) {
             net.close();
             throw e;
+        }
+    }
+
+    /** Fills {@code a} and {@code b} with the next problems, drawn as the seed draws them: {@code a}, then {@code b}. */
+    public static void drawProblems(NumpyRandom rng, int[] a, int[] b) {
+        for (int r = 0; r < a.length; r++) {
+            a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
+            b[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
         }
     }
 
