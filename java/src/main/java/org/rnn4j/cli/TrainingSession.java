@@ -40,11 +40,18 @@ final class TrainingSession implements AutoCloseable {
         try {
             traceFile = options.trace == null ? null : AtomicFile.open(options.trace, "--trace");
             summaryFile = options.summary == null ? null : AtomicFile.open(options.summary, "--summary");
-        } catch (AtomicFile.UnwritableException e) {
+            if (traceFile != null && summaryFile != null && traceFile.writesSameFileAs(summaryFile)) {
+                throw new UsageException("--summary: '" + options.summary + "' is the same file as --trace '"
+                        + options.trace + "'; give two different files");
+            }
+        } catch (AtomicFile.UnwritableException | UsageException e) {
             if (traceFile != null) {
                 traceFile.close();
             }
-            throw new UsageException(e.getMessage());
+            if (summaryFile != null) {
+                summaryFile.close();
+            }
+            throw e instanceof UsageException u ? u : new UsageException(e.getMessage());
         }
         this.trace = traceFile;
         this.summary = summaryFile;
@@ -117,7 +124,7 @@ final class TrainingSession implements AutoCloseable {
                 summary.commit();
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot save the output: " + e.getMessage(), e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
