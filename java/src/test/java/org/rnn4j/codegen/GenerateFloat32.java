@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
 
 /**
  * Generates the float32 CPU sources from their float64 originals, which are the only ones written by hand (the idea of
- * EJML's {@code GenerateCode32}): {@code CpuBackend64.java} gives {@code CpuBackend32.java}. Run it from the repository root after editing a
+ * EJML's {@code GenerateCode32}): {@code CpuBackend64.java} gives {@code CpuBackend32.java} and
+ * {@code CpuGemmKernels64.java} gives {@code CpuGemmKernels32.java}. Run it from the repository root after editing a
  * float64 source:
  *
  * <pre>
@@ -71,7 +72,10 @@ public final class GenerateFloat32 {
             new Target("CpuBackend64.java", "CpuBackend32.java", String.join("\n",
                     "The CPU reference backend in single precision: storage and arithmetic in {@code float} (exp and",
                     "tanh are evaluated in double and rounded once). It is {@link CpuBackend64} with {@code double}",
-                    "made {@code float}, generated from it; both are tested against the same formulas.")));
+                    "made {@code float}, generated from it; both are tested against the same formulas.")),
+            new Target("CpuGemmKernels64.java", "CpuGemmKernels32.java", String.join("\n",
+                    "The float32 kernels of {@link CpuGemm}: {@link CpuGemmKernels64} with {@code double} made",
+                    "{@code float}, generated from it. Products are summed in {@code float}, in the same order.")));
 
     /** {@code Math} functions with a float overload (or integer-only): kept as written. */
     static final Set<String> OVERLOADED_MATH = Set.of("abs", "max", "min", "signum", "copySign", "fma", "ulp",
