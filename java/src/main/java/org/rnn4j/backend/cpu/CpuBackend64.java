@@ -8,8 +8,11 @@ import org.rnn4j.backend.Precision;
 /**
  * The CPU reference backend in double precision: plain Java loops, one thread, operations done before they return.
  * Each operation is the formula documented on {@link org.rnn4j.backend.Backend}, written in the order of evaluation
- * the seeds use, so that float64 runs reproduce the seeds' numbers. {@link CpuBackend32} is the same code over
- * {@code float}; the two are kept line for line in step and tested against the same formulas.
+ * the seeds use, so that float64 runs reproduce the seeds' numbers.
+ *
+ * <p>{@link CpuBackend32} is generated from this file by {@code org.rnn4j.codegen.GenerateFloat32} (the command is in
+ * its header): edit this one only, then regenerate. Where a {@code double} scalar or host array of an operation's
+ * signature enters the arithmetic, write the cast {@code (double)}, which becomes {@code (float)} there.
  */
 public final class CpuBackend64 extends AbstractBackend {
 
@@ -58,7 +61,7 @@ public final class CpuBackend64 extends AbstractBackend {
         double[] d = data(dst);
         int o = dst.offset();
         for (int i = 0; i < dst.length(); i++) {
-            d[o + i] = src[srcOffset + i];
+            d[o + i] = (double) src[srcOffset + i];
         }
     }
 
@@ -348,7 +351,7 @@ public final class CpuBackend64 extends AbstractBackend {
         double[] gv = data(grads);
         int po = params.offset();
         int go = grads.offset();
-        double lr = learningRate;
+        double lr = (double) learningRate;
         for (int i = 0; i < params.length(); i++) {
             pv[po + i] -= lr * gv[go + i];
         }

@@ -1,6 +1,5 @@
 package org.rnn4j.backend.cpu;
 
-import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,8 +26,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       order, so results do not depend on the number of threads.</li>
  * </ul>
  *
- * <p>One instance per backend, used by one thread at a time: it owns the scratch space (the packed strip and one set
- * of accumulator rows per task), grown on demand, so no call allocates in steady state.
+ * <p>One instance per backend, used by one thread at a time: its kernels own the scratch space (the packed strip and
+ * one set of accumulator rows per task), grown on demand, so no call allocates in steady state.
+ *
+ * <p>This class is the precision-neutral half: the thresholds, the strips, the split into tasks and the pool. The
+ * arithmetic is in {@link CpuGemmKernels64}, written by hand, and {@link CpuGemmKernels32}, generated from it by
+ * {@code org.rnn4j.codegen.GenerateFloat32} (see the generated file's header); both extend {@link Kernels}.
  */
 final class CpuGemm {
 
@@ -58,7 +61,7 @@ final class CpuGemm {
     static final int STRIP_MAX = 4096;
 
     /** Columns per tile when packing a transposed B. */
-    private static final int PACK_TILE = 64;
+    static final int PACK_TILE = 64;
 
     private static final int PHASE_PACK = 0;
     private static final int PHASE_ROWS = 1;
@@ -82,34 +85,11 @@ final class CpuGemm {
     private final int threads;
     private final Task[] tasks;
 
-    private double[][] packB64 = new double[0][];
-    private double[][][] acc64 = new double[0][][];
-    private float[][] packB32 = new float[0][];
-    private float[][][] acc32 = new float[0][][];
+    private final CpuGemmKernels64 kernels64 = new CpuGemmKernels64(this);
+    private final CpuGemmKernels32 kernels32 = new CpuGemmKernels32(this);
 
-    // The call in progress (set by gemm, read by the tasks; the arrays are dropped when the call returns).
-    private boolean double64;
-    private double[] a64;
-    private double[] b64;
-    private double[] c64;
-    private double alpha64;
-    private double beta64;
-    private float[] a32;
-    private float[] b32;
-    private float[] c32;
-    private float alpha32;
-    private float beta32;
-    private int m;
-    private int n;
-    private int k;
-    private int ao;
-    private int aRow;
-    private int aCol;
-    private int bo;
-    private int bRow;
-    private int bCol;
-    private int co;
-    private int ldc;
+    /** The kernels of the call in progress (set by {@code runStrips}, read by the tasks). */
+    private Kernels current;
 
     /** Uses up to {@code rnn4j.cpu.threads} threads (default: the available processors). */
     CpuGemm() {
@@ -168,280 +148,86 @@ final class CpuGemm {
     /** {@code C = alpha * op(A) * op(B) + beta * C} on arrays with offsets and leading dimensions, see the class. */
     void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] av, int ao, int lda,
               double[] bv, int bo, int ldb, double beta, double[] cv, int co, int ldc) {
-        if (m <= 0 || n <= 0) {
-            return;
-        }
-        if ((long) m * n * k <= SMALL_WORK) {
-            small64(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
-            return;
-        }
-        int w = stripWidth(n, k);
-        ensure64(k, w);
-        double64 = true;
-        a64 = av;
-        b64 = bv;
-        c64 = cv;
-        alpha64 = alpha;
-        beta64 = beta;
-        setShape(transA, transB, m, n, k, ao, lda, bo, ldb, co, ldc);
-        try {
-            runStrips(w);
-        } finally {
-            a64 = null;
-            b64 = null;
-            c64 = null;
-        }
+        kernels64.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
     }
 
-    /** The direct loop for small products: per element, the same sum in the same order as the blocked path. */
-    private void small64(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] av, int ao,
-                          int lda, double[] bv, int bo, int ldb, double beta, double[] cv, int co, int ldc) {
-        int aRow = transA ? 1 : lda;
-        int aCol = transA ? lda : 1;
-        int bRow = transB ? 1 : ldb;
-        int bCol = transB ? ldb : 1;
-        if (smallAcc64.length < n) {
-            smallAcc64 = new double[Math.max(n, 64)];
-        }
-        double[] acc = smallAcc64;
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                acc[j] = 0;
-            }
-            for (int p = 0; p < k; p++) {
-                double aip = av[ao + i * aRow + p * aCol];
-                int bp = bo + p * bRow;
-                for (int j = 0; j < n; j++) {
-                    acc[j] += aip * bv[bp + j * bCol];
-                }
-            }
-            int ci = co + i * ldc;
-            if (beta == 0) {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alpha * acc[j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alpha * acc[j] + beta * cv[ci + j];
-                }
-            }
-        }
+    /** The same in float; {@code alpha} and {@code beta} arrive rounded to float (a beta that rounds to 0 is 0). */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] av, int ao, int lda,
+              float[] bv, int bo, int ldb, float beta, float[] cv, int co, int ldc) {
+        kernels32.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
     }
 
-    private double[] smallAcc64 = new double[64];
-
-    /** Copies columns {@code [j0, j0 + jw)} of rows {@code [p0, p1)} of op(B) into {@code packB64[p][0 .. jw)}. */
-    private void pack64(int p0, int p1, int j0, int jw) {
-        double[] bv = b64;
-        double[][] pb = packB64;
-        if (bCol == 1) {
-            for (int p = p0; p < p1; p++) {
-                System.arraycopy(bv, bo + p * bRow + j0, pb[p], 0, jw);
-            }
-            return;
-        }
-        // B transposed: op(B)(p, j) = B[j * ldb + p]; go in tiles of columns so the lines read stay in L1.
-        for (int jt = 0; jt < jw; jt += PACK_TILE) {
-            int jtEnd = Math.min(jw, jt + PACK_TILE);
-            for (int p = p0; p < p1; p++) {
-                double[] row = pb[p];
-                int src = bo + p * bRow + j0 * bCol;
-                for (int jj = jt; jj < jtEnd; jj++) {
-                    row[jj] = bv[src + jj * bCol];
-                }
-            }
-        }
-    }
-
-    /** Rows {@code [i0, i1)} of the current strip (columns {@code [j0, j0 + jw)}), with scratch set {@code slot}. */
-    private void rows64(int slot, int i0, int i1, int j0, int jw) {
-        double[][] acc = acc64[slot];
-        double[][] pb = packB64;
-        double[] av = a64;
-        double[] cv = c64;
-        double alpha = alpha64;
-        double beta = beta64;
-        for (int i = i0; i < i1; i += MR) {
-            int rows = Math.min(MR, i1 - i);
-            int ia = ao + i * aRow;
-            if (rows == 3) {
-                kernel3(acc[0], acc[1], acc[2], av, ia, aRow, aCol, k, pb, jw);
-            } else if (rows == 2) {
-                kernel2(acc[0], acc[1], av, ia, aRow, aCol, k, pb, jw);
-            } else {
-                kernel1(acc[0], av, ia, aCol, k, pb, jw);
-            }
-            for (int r = 0; r < rows; r++) {
-                double[] ar = acc[r];
-                int ci = co + (i + r) * ldc + j0;
-                if (beta == 0) {
-                    for (int j = 0; j < jw; j++) {
-                        cv[ci + j] = alpha * ar[j];
-                    }
-                } else {
-                    for (int j = 0; j < jw; j++) {
-                        cv[ci + j] = alpha * ar[j] + beta * cv[ci + j];
-                    }
-                }
-            }
-        }
-    }
-
-    /*
-     * The micro-kernels: rows of op(A) * op(B) over the packed strip, into accumulator rows indexed like the packed
-     * rows of B. Every array in the inner loops is indexed by the bare loop variable j, which is what lets C2
-     * vectorise them (an offset such as b[bp + j] next to acc[j] keeps JDK 17's SuperWord scalar), and each keeps
-     * at most five arrays live (more and C2 gives up). Two values of p per pass, added in ascending order into the
-     * same accumulator: c = (c + a_p * b_p) + a_p+1 * b_p+1, exactly what two passes of the plain loop compute.
+    /**
+     * One precision's kernels, as the scheduler sees them: the shape of the call in progress (strides that turn
+     * op(A)(i, p) and op(B)(p, j) into array indices whatever the transpose flags), packing a range of rows of op(B)
+     * for a strip, and computing a range of rows of C for a strip. The arrays, alpha, beta and the scratch space are
+     * the subclass's, in its element type.
      */
+    abstract static class Kernels {
+        final CpuGemm scheduler;
+        int m;
+        int n;
+        int k;
+        int ao;
+        int aRow;
+        int aCol;
+        int bo;
+        int bRow;
+        int bCol;
+        int co;
+        int ldc;
 
-    private static void kernel3(double[] c0, double[] c1, double[] c2, double[] av, int ia, int aRow, int aCol,
-                                int k, double[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-            c1[j] = 0;
-            c2[j] = 0;
+        Kernels(CpuGemm scheduler) {
+            this.scheduler = scheduler;
         }
-        int p = 0;
-        for (; p + 1 < k; p += 2) {
-            int a0 = ia + p * aCol;
-            int a1 = a0 + aRow;
-            int a2 = a1 + aRow;
-            double x0 = av[a0];
-            double x1 = av[a0 + aCol];
-            double y0 = av[a1];
-            double y1 = av[a1 + aCol];
-            double z0 = av[a2];
-            double z1 = av[a2 + aCol];
-            double[] b0 = b[p];
-            double[] b1 = b[p + 1];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (c0[j] + x0 * b0[j]) + x1 * b1[j];
-                c1[j] = (c1[j] + y0 * b0[j]) + y1 * b1[j];
-                c2[j] = (c2[j] + z0 * b0[j]) + z1 * b1[j];
-            }
+
+        final void setShape(boolean transA, boolean transB, int m, int n, int k, int ao, int lda, int bo, int ldb,
+                            int co, int ldc) {
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.ao = ao;
+            this.aRow = transA ? 1 : lda;
+            this.aCol = transA ? lda : 1;
+            this.bo = bo;
+            this.bRow = transB ? 1 : ldb;
+            this.bCol = transB ? ldb : 1;
+            this.co = co;
+            this.ldc = ldc;
         }
-        if (p < k) {
-            int a0 = ia + p * aCol;
-            double x0 = av[a0];
-            double y0 = av[a0 + aRow];
-            double z0 = av[a0 + 2 * aRow];
-            double[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-                c1[j] += y0 * b0[j];
-                c2[j] += z0 * b0[j];
-            }
-        }
+
+        /** Copies columns {@code [j0, j0 + jw)} of rows {@code [p0, p1)} of op(B) into the packed strip. */
+        abstract void pack(int p0, int p1, int j0, int jw);
+
+        /** Rows {@code [i0, i1)} of C in the strip of columns {@code [j0, j0 + jw)}, with scratch set {@code slot}. */
+        abstract void rows(int slot, int i0, int i1, int j0, int jw);
+
+        /** Drops the scratch space. */
+        abstract void release();
     }
 
-    private static void kernel2(double[] c0, double[] c1, double[] av, int ia, int aRow, int aCol,
-                                int k, double[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-            c1[j] = 0;
-        }
-        int p = 0;
-        for (; p + 1 < k; p += 2) {
-            int a0 = ia + p * aCol;
-            int a1 = a0 + aRow;
-            double x0 = av[a0];
-            double x1 = av[a0 + aCol];
-            double y0 = av[a1];
-            double y1 = av[a1 + aCol];
-            double[] b0 = b[p];
-            double[] b1 = b[p + 1];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (c0[j] + x0 * b0[j]) + x1 * b1[j];
-                c1[j] = (c1[j] + y0 * b0[j]) + y1 * b1[j];
-            }
-        }
-        if (p < k) {
-            int a0 = ia + p * aCol;
-            double x0 = av[a0];
-            double y0 = av[a0 + aRow];
-            double[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-                c1[j] += y0 * b0[j];
-            }
-        }
-    }
-
-    private static void kernel1(double[] c0, double[] av, int ia, int aCol, int k, double[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-        }
-        int p = 0;
-        for (; p + 3 < k; p += 4) {
-            int a0 = ia + p * aCol;
-            double x0 = av[a0];
-            double x1 = av[a0 + aCol];
-            double x2 = av[a0 + 2 * aCol];
-            double x3 = av[a0 + 3 * aCol];
-            double[] b0 = b[p];
-            double[] b1 = b[p + 1];
-            double[] b2 = b[p + 2];
-            double[] b3 = b[p + 3];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (((c0[j] + x0 * b0[j]) + x1 * b1[j]) + x2 * b2[j]) + x3 * b3[j];
-            }
-        }
-        for (; p < k; p++) {
-            double x0 = av[ia + p * aCol];
-            double[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-            }
-        }
-    }
-
-    private void ensure64(int k, int w) {
-        if (packB64.length < k) {
-            packB64 = Arrays.copyOf(packB64, k);
-        }
-        for (int p = 0; p < k; p++) {
-            if (packB64[p] == null || packB64[p].length < w) {
-                packB64[p] = new double[w];
-            }
-        }
-        if (acc64.length < threads) {
-            acc64 = Arrays.copyOf(acc64, threads);
-        }
-        for (int t = 0; t < threads; t++) {
-            if (acc64[t] == null || acc64[t][0].length < w) {
-                acc64[t] = new double[MR][w];
-            }
-        }
-    }
-
-    private void setShape(boolean transA, boolean transB, int m, int n, int k, int ao, int lda, int bo, int ldb,
-                          int co, int ldc) {
-        // Strides that turn op(A)(i, p) and op(B)(p, j) into array indices whatever the transpose flags.
-        this.m = m;
-        this.n = n;
-        this.k = k;
-        this.ao = ao;
-        this.aRow = transA ? 1 : lda;
-        this.aCol = transA ? lda : 1;
-        this.bo = bo;
-        this.bRow = transB ? 1 : ldb;
-        this.bCol = transB ? ldb : 1;
-        this.co = co;
-        this.ldc = ldc;
-    }
-
-    /** Each strip of columns: pack it, then compute all its rows; split among tasks when large enough. */
-    private void runStrips(int w) {
+    /**
+     * Each strip of columns of the shape set on {@code kernels}: pack it, then compute all its rows; split among tasks
+     * when large enough.
+     */
+    void runStrips(Kernels kernels, int w) {
+        int m = kernels.m;
+        int n = kernels.n;
+        int k = kernels.k;
         long work = (long) m * n * Math.max(k, 1);
         boolean parallel = threads > 1 && work >= PARALLEL_MIN_WORK;
         int rowBlocks = (m + MR - 1) / MR;
-        for (int j0 = 0; j0 < n; j0 += w) {
-            int jw = Math.min(w, n - j0);
-            int packTasks = parallel && (long) k * jw >= PARALLEL_MIN_PACK ? Math.min(threads, k) : 1;
-            run(PHASE_PACK, packTasks, j0, jw);
-            int rowTasks = parallel ? Math.min(threads, rowBlocks) : 1;
-            run(PHASE_ROWS, rowTasks, j0, jw);
+        current = kernels;
+        try {
+            for (int j0 = 0; j0 < n; j0 += w) {
+                int jw = Math.min(w, n - j0);
+                int packTasks = parallel && (long) k * jw >= PARALLEL_MIN_PACK ? Math.min(threads, k) : 1;
+                run(PHASE_PACK, packTasks, j0, jw);
+                int rowTasks = parallel ? Math.min(threads, rowBlocks) : 1;
+                run(PHASE_ROWS, rowTasks, j0, jw);
+            }
+        } finally {
+            current = null;
         }
     }
 
@@ -489,23 +275,18 @@ final class CpuGemm {
 
     /** Share {@code t} of {@code count} of a phase: a range of rows of op(B) to pack, or of row blocks of C. */
     private void work(int phase, int t, int count, int j0, int jw) {
+        Kernels kernels = current;
         if (phase == PHASE_PACK) {
+            int k = kernels.k;
             int p0 = (int) ((long) k * t / count);
             int p1 = (int) ((long) k * (t + 1) / count);
-            if (double64) {
-                pack64(p0, p1, j0, jw);
-            } else {
-                pack32(p0, p1, j0, jw);
-            }
+            kernels.pack(p0, p1, j0, jw);
         } else {
+            int m = kernels.m;
             int rowBlocks = (m + MR - 1) / MR;
             int i0 = (int) ((long) rowBlocks * t / count) * MR;
             int i1 = Math.min(m, (int) ((long) rowBlocks * (t + 1) / count) * MR);
-            if (double64) {
-                rows64(t, i0, i1, j0, jw);
-            } else {
-                rows32(t, i0, i1, j0, jw);
-            }
+            kernels.rows(t, i0, i1, j0, jw);
         }
     }
 
@@ -544,254 +325,9 @@ final class CpuGemm {
         }
     }
 
-    /** The same in float; {@code alpha} and {@code beta} arrive rounded to float (a beta that rounds to 0 is 0). */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] av, int ao, int lda,
-              float[] bv, int bo, int ldb, float beta, float[] cv, int co, int ldc) {
-        if (m <= 0 || n <= 0) {
-            return;
-        }
-        if ((long) m * n * k <= SMALL_WORK) {
-            small32(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
-            return;
-        }
-        int w = stripWidth(n, k);
-        ensure32(k, w);
-        double64 = false;
-        a32 = av;
-        b32 = bv;
-        c32 = cv;
-        alpha32 = alpha;
-        beta32 = beta;
-        setShape(transA, transB, m, n, k, ao, lda, bo, ldb, co, ldc);
-        try {
-            runStrips(w);
-        } finally {
-            a32 = null;
-            b32 = null;
-            c32 = null;
-        }
-    }
-
-    /** The direct loop for small products: per element, the same sum in the same order as the blocked path. */
-    private void small32(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] av, int ao,
-                          int lda, float[] bv, int bo, int ldb, float beta, float[] cv, int co, int ldc) {
-        int aRow = transA ? 1 : lda;
-        int aCol = transA ? lda : 1;
-        int bRow = transB ? 1 : ldb;
-        int bCol = transB ? ldb : 1;
-        if (smallAcc32.length < n) {
-            smallAcc32 = new float[Math.max(n, 64)];
-        }
-        float[] acc = smallAcc32;
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                acc[j] = 0;
-            }
-            for (int p = 0; p < k; p++) {
-                float aip = av[ao + i * aRow + p * aCol];
-                int bp = bo + p * bRow;
-                for (int j = 0; j < n; j++) {
-                    acc[j] += aip * bv[bp + j * bCol];
-                }
-            }
-            int ci = co + i * ldc;
-            if (beta == 0) {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alpha * acc[j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    cv[ci + j] = alpha * acc[j] + beta * cv[ci + j];
-                }
-            }
-        }
-    }
-
-    private float[] smallAcc32 = new float[64];
-
-    /** Copies columns {@code [j0, j0 + jw)} of rows {@code [p0, p1)} of op(B) into {@code packB32[p][0 .. jw)}. */
-    private void pack32(int p0, int p1, int j0, int jw) {
-        float[] bv = b32;
-        float[][] pb = packB32;
-        if (bCol == 1) {
-            for (int p = p0; p < p1; p++) {
-                System.arraycopy(bv, bo + p * bRow + j0, pb[p], 0, jw);
-            }
-            return;
-        }
-        // B transposed: op(B)(p, j) = B[j * ldb + p]; go in tiles of columns so the lines read stay in L1.
-        for (int jt = 0; jt < jw; jt += PACK_TILE) {
-            int jtEnd = Math.min(jw, jt + PACK_TILE);
-            for (int p = p0; p < p1; p++) {
-                float[] row = pb[p];
-                int src = bo + p * bRow + j0 * bCol;
-                for (int jj = jt; jj < jtEnd; jj++) {
-                    row[jj] = bv[src + jj * bCol];
-                }
-            }
-        }
-    }
-
-    /** Rows {@code [i0, i1)} of the current strip (columns {@code [j0, j0 + jw)}), with scratch set {@code slot}. */
-    private void rows32(int slot, int i0, int i1, int j0, int jw) {
-        float[][] acc = acc32[slot];
-        float[][] pb = packB32;
-        float[] av = a32;
-        float[] cv = c32;
-        float alpha = alpha32;
-        float beta = beta32;
-        for (int i = i0; i < i1; i += MR) {
-            int rows = Math.min(MR, i1 - i);
-            int ia = ao + i * aRow;
-            if (rows == 3) {
-                kernel3(acc[0], acc[1], acc[2], av, ia, aRow, aCol, k, pb, jw);
-            } else if (rows == 2) {
-                kernel2(acc[0], acc[1], av, ia, aRow, aCol, k, pb, jw);
-            } else {
-                kernel1(acc[0], av, ia, aCol, k, pb, jw);
-            }
-            for (int r = 0; r < rows; r++) {
-                float[] ar = acc[r];
-                int ci = co + (i + r) * ldc + j0;
-                if (beta == 0) {
-                    for (int j = 0; j < jw; j++) {
-                        cv[ci + j] = alpha * ar[j];
-                    }
-                } else {
-                    for (int j = 0; j < jw; j++) {
-                        cv[ci + j] = alpha * ar[j] + beta * cv[ci + j];
-                    }
-                }
-            }
-        }
-    }
-
-
-    private static void kernel3(float[] c0, float[] c1, float[] c2, float[] av, int ia, int aRow, int aCol,
-                                int k, float[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-            c1[j] = 0;
-            c2[j] = 0;
-        }
-        int p = 0;
-        for (; p + 1 < k; p += 2) {
-            int a0 = ia + p * aCol;
-            int a1 = a0 + aRow;
-            int a2 = a1 + aRow;
-            float x0 = av[a0];
-            float x1 = av[a0 + aCol];
-            float y0 = av[a1];
-            float y1 = av[a1 + aCol];
-            float z0 = av[a2];
-            float z1 = av[a2 + aCol];
-            float[] b0 = b[p];
-            float[] b1 = b[p + 1];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (c0[j] + x0 * b0[j]) + x1 * b1[j];
-                c1[j] = (c1[j] + y0 * b0[j]) + y1 * b1[j];
-                c2[j] = (c2[j] + z0 * b0[j]) + z1 * b1[j];
-            }
-        }
-        if (p < k) {
-            int a0 = ia + p * aCol;
-            float x0 = av[a0];
-            float y0 = av[a0 + aRow];
-            float z0 = av[a0 + 2 * aRow];
-            float[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-                c1[j] += y0 * b0[j];
-                c2[j] += z0 * b0[j];
-            }
-        }
-    }
-
-    private static void kernel2(float[] c0, float[] c1, float[] av, int ia, int aRow, int aCol,
-                                int k, float[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-            c1[j] = 0;
-        }
-        int p = 0;
-        for (; p + 1 < k; p += 2) {
-            int a0 = ia + p * aCol;
-            int a1 = a0 + aRow;
-            float x0 = av[a0];
-            float x1 = av[a0 + aCol];
-            float y0 = av[a1];
-            float y1 = av[a1 + aCol];
-            float[] b0 = b[p];
-            float[] b1 = b[p + 1];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (c0[j] + x0 * b0[j]) + x1 * b1[j];
-                c1[j] = (c1[j] + y0 * b0[j]) + y1 * b1[j];
-            }
-        }
-        if (p < k) {
-            int a0 = ia + p * aCol;
-            float x0 = av[a0];
-            float y0 = av[a0 + aRow];
-            float[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-                c1[j] += y0 * b0[j];
-            }
-        }
-    }
-
-    private static void kernel1(float[] c0, float[] av, int ia, int aCol, int k, float[][] b, int w) {
-        for (int j = 0; j < w; j++) {
-            c0[j] = 0;
-        }
-        int p = 0;
-        for (; p + 3 < k; p += 4) {
-            int a0 = ia + p * aCol;
-            float x0 = av[a0];
-            float x1 = av[a0 + aCol];
-            float x2 = av[a0 + 2 * aCol];
-            float x3 = av[a0 + 3 * aCol];
-            float[] b0 = b[p];
-            float[] b1 = b[p + 1];
-            float[] b2 = b[p + 2];
-            float[] b3 = b[p + 3];
-            for (int j = 0; j < w; j++) {
-                c0[j] = (((c0[j] + x0 * b0[j]) + x1 * b1[j]) + x2 * b2[j]) + x3 * b3[j];
-            }
-        }
-        for (; p < k; p++) {
-            float x0 = av[ia + p * aCol];
-            float[] b0 = b[p];
-            for (int j = 0; j < w; j++) {
-                c0[j] += x0 * b0[j];
-            }
-        }
-    }
-
-    private void ensure32(int k, int w) {
-        if (packB32.length < k) {
-            packB32 = Arrays.copyOf(packB32, k);
-        }
-        for (int p = 0; p < k; p++) {
-            if (packB32[p] == null || packB32[p].length < w) {
-                packB32[p] = new float[w];
-            }
-        }
-        if (acc32.length < threads) {
-            acc32 = Arrays.copyOf(acc32, threads);
-        }
-        for (int t = 0; t < threads; t++) {
-            if (acc32[t] == null || acc32[t][0].length < w) {
-                acc32[t] = new float[MR][w];
-            }
-        }
-    }
-
     /** Drops the scratch space (when the backend closes). */
     void release() {
-        packB64 = new double[0][];
-        acc64 = new double[0][][];
-        packB32 = new float[0][];
-        acc32 = new float[0][][];
+        kernels64.release();
+        kernels32.release();
     }
 }
