@@ -23,7 +23,7 @@ import org.rnn4j.kernels.KernelImages;
  * {@link UnsatisfiedLinkError}, and every later touch of the class throws {@link NoClassDefFoundError}. So the probe
  * touches JCuda once, catches {@link LinkageError}, and keeps the reason; nothing else touches JCuda unless the probe
  * said the backend is usable. JCuda's first touches (the driver binding, and cuBLAS's) go through
- * {@link NativeLibraries#load}, so its libraries come from a private directory, checked against the jar.
+ * {@code NativeLibraries.load}, so its libraries come from a private directory, checked against the jar.
  */
 public final class CudaProbe {
 
