@@ -553,6 +553,11 @@ public final class Lstm implements AutoCloseable {
             throw new IllegalArgumentException("outputs must hold " + ((long) steps * bh) + " values (T = " + steps
                     + ", batch " + state.batch + ", hidden " + hidden + "), holds " + outputs.length());
         }
+        if (inputs.allocation() == outputs.allocation()
+                && inputs.offset() < outputs.offset() + outputs.length()
+                && outputs.offset() < inputs.offset() + inputs.length()) {
+            throw new IllegalArgumentException("outputs must not overlap inputs");
+        }
         for (int t = 0; t < steps; t++) {
             step(state, inputs.slice(t * bx, bx));
             backend.copyMatrix(1, bh, state.output(), bh, outputs.slice(t * bh, bh), bh);

@@ -44,6 +44,9 @@ public final class ParameterArena implements AutoCloseable {
         /**
          * Appends a row-major {@code (rows, cols)} tensor; a vector is {@code (1, n)}.
          *
+         * @param name its name, unique in the layout
+         * @param rows rows, at least 1
+         * @param cols columns, at least 1
          * @return this layout
          * @throws IllegalArgumentException when the name is empty or taken, a dimension is below 1, or the layout
          *                                  would exceed what one buffer holds
@@ -72,12 +75,12 @@ public final class ParameterArena implements AutoCloseable {
             return this;
         }
 
-        /** The tensors added so far, in order. */
+        /** @return the tensors added so far, in order */
         public List<ParamTensor> tensors() {
             return Collections.unmodifiableList(tensors);
         }
 
-        /** The number of parameters added so far. */
+        /** @return the number of parameters added so far */
         public int size() {
             return size;
         }
@@ -85,6 +88,9 @@ public final class ParameterArena implements AutoCloseable {
 
     /**
      * Allocates the arena for {@code layout} (its tensors as they are now) on {@code backend}, zero-filled.
+     *
+     * @param backend where to allocate
+     * @param layout  the tensors
      *
      * @throws IllegalArgumentException when an argument is null or the layout is empty
      */
@@ -106,12 +112,12 @@ public final class ParameterArena implements AutoCloseable {
         this.grads = arena.slice(layout.size, layout.size);
     }
 
-    /** The backend the arena lives on. */
+    /** @return the backend the arena lives on */
     public Backend backend() {
         return backend;
     }
 
-    /** Every tensor, in layout order; offsets index {@link #downloadParams()}. */
+    /** @return every tensor, in layout order; offsets index {@link #downloadParams()} */
     public List<ParamTensor> tensors() {
         return tensors;
     }
@@ -119,6 +125,8 @@ public final class ParameterArena implements AutoCloseable {
     /**
      * The tensor named {@code name}.
      *
+     * @param name its name
+     * @return the tensor
      * @throws IllegalArgumentException when there is none
      */
     public ParamTensor tensor(String name) {
@@ -129,64 +137,89 @@ public final class ParameterArena implements AutoCloseable {
         return t;
     }
 
-    /** The number of parameters (the arena holds twice as many values, with the gradients). */
+    /** @return the number of parameters (the arena holds twice as many values, with the gradients) */
     public int size() {
         return params.length();
     }
 
-    /** All parameters, one view, in layout order. */
+    /** @return all parameters, one view, in layout order */
     public Buffer params() {
         return params;
     }
 
-    /** All gradients, one view, laid out as {@link #params()}. */
+    /** @return all gradients, one view, laid out as {@link #params()} */
     public Buffer grads() {
         return grads;
     }
 
-    /** The view of the parameter tensor {@code name}. */
+    /**
+     * @param name a tensor's name
+     * @return the view of that parameter tensor
+     */
     public Buffer param(String name) {
         ParamTensor t = tensor(name);
         return params.slice(t.offset(), t.size());
     }
 
-    /** The view of the gradient of the tensor {@code name}. */
+    /**
+     * @param name a tensor's name
+     * @return the view of that tensor's gradient
+     */
     public Buffer grad(String name) {
         ParamTensor t = tensor(name);
         return grads.slice(t.offset(), t.size());
     }
 
-    /** All parameters in layout order. Waits for the device. */
+    /** @return all parameters in layout order; waits for the device */
     public double[] downloadParams() {
         return backend.download(params);
     }
 
-    /** All gradients in layout order. Waits for the device. */
+    /** @return all gradients in layout order; waits for the device */
     public double[] downloadGrads() {
         return backend.download(grads);
     }
 
-    /** Overwrites every parameter; {@code values} is laid out as {@link #tensors()} says. */
+    /**
+     * Overwrites every parameter.
+     *
+     * @param values {@link #size()} values laid out as {@link #tensors()} says
+     */
     public void uploadParams(double[] values) {
         upload(values, params, "values");
     }
 
-    /** Overwrites every gradient; {@code values} is laid out as {@link #tensors()} says. */
+    /**
+     * Overwrites every gradient.
+     *
+     * @param values {@link #size()} values laid out as {@link #tensors()} says
+     */
     public void uploadGrads(double[] values) {
         upload(values, grads, "values");
     }
 
-    /** The parameter tensor {@code name}, row-major. Waits for the device. */
+    /**
+     * @param name a tensor's name
+     * @return that parameter tensor, row-major; waits for the device
+     */
     public double[] downloadParam(String name) {
         return backend.download(param(name));
     }
 
-    /** The gradient of the tensor {@code name}, row-major. Waits for the device. */
+    /**
+     * @param name a tensor's name
+     * @return that tensor's gradient, row-major; waits for the device
+     */
     public double[] downloadGrad(String name) {
         return backend.download(grad(name));
     }
 
-    /** Overwrites the parameter tensor {@code name} with {@code values}, row-major. */
+    /**
+     * Overwrites one parameter tensor.
+     *
+     * @param name   a tensor's name
+     * @param values its values, row-major
+     */
     public void uploadParam(String name, double[] values) {
         upload(values, param(name), name);
     }

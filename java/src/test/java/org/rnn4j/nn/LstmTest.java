@@ -342,6 +342,11 @@ class LstmTest {
             try (Buffer out = backend.allocate(B * H)) {
                 assertMessage("outputs", () -> lstm.forward(state, in, out));
             }
+            try (Buffer both = backend.allocate(T * B * (X + H))) {
+                assertMessage("overlap", () -> lstm.forward(state, both.slice(0, T * B * X),
+                        both.slice(T * B * X - 1, T * B * H)));
+                lstm.forward(state, both.slice(0, T * B * X), both.slice(T * B * X, T * B * H));
+            }
             assertMessage("values", () -> lstm.setParameters(new double[5]));
             assertMessage("already", () -> Lstm.addParameters(Lstm.addParameters(new ParameterArena.Layout(), "",
                     X, H, 1), "", X, H, 1));

@@ -104,7 +104,20 @@ public final class TorchCases {
             return out;
         }
 
-        /** A nested object, or each element of an array of objects. */
+        /** A list of lists of tensors (per optimizer step, the tensors of that step). */
+        public List<List<Tensor>> tensorLists(String name) {
+            List<List<Tensor>> out = new ArrayList<>();
+            for (JsonNode list : field(name)) {
+                List<Tensor> inner = new ArrayList<>();
+                for (JsonNode t : list) {
+                    inner.add(toTensor(t, name));
+                }
+                out.add(inner);
+            }
+            return out;
+        }
+
+        /** A nested object. */
         public Case child(String name) {
             return new Case(field(name));
         }
