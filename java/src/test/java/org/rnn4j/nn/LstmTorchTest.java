@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -36,45 +35,6 @@ class LstmTorchTest {
         return TorchCases.load(TorchCases.LSTM_STACK).children("cases").stream();
     }
 
-    /** What {@link Lstm} computed on one case, keyed like the fixture. */
-    static Map<String, double[]> run(Backend backend, TorchCases.Case c) {
-        int x = c.integer("inputSize");
-        int h = c.integer("hidden");
-        int layers = c.integer("numLayers");
-        Map<String, double[]> out = new LinkedHashMap<>();
-        try (Lstm lstm = Lstm.create(backend, x, h, layers, 99);
-             Lstm.Workspace ws = lstm.workspace(c.integer("steps"), c.integer("batch"))) {
-            for (Map.Entry<String, TorchCases.Tensor> e : c.group("params").entrySet()) {
-                lstm.arena().uploadParam(e.getKey(), e.getValue().data());
-            }
-            ws.setInputs(c.data("inputs"));
-            ws.setInitialState(c.data("h0"), c.data("c0"));
-            lstm.forward(ws);
-            out.put("outputs", ws.downloadOutputs());
-            out.put("hN", ws.downloadFinalH());
-            out.put("cN", ws.downloadFinalC());
-            ws.setOutputGrads(c.data("outputGrads"));
-            ws.setFinalStateGrads(c.data("hNGrads"), c.data("cNGrads"));
-            lstm.backward(ws);
-            out.put("inputGrads", ws.downloadInputGrads());
-            out.put("h0Grads", ws.downloadInitialHGrads());
-            out.put("c0Grads", ws.downloadInitialCGrads());
-            for (String name : c.group("grads").keySet()) {
-                out.put(name, lstm.arena().downloadGrad(name));
-            }
-        }
-        return out;
-    }
-
-    static double[] want(TorchCases.Case c, String key) {
-        return c.group("grads").containsKey(key) ? c.group("grads").get(key).data() : c.data(key);
-    }
-
-    static String name(TorchCases.Case c) {
-        return "X=" + c.integer("inputSize") + " H=" + c.integer("hidden") + " L=" + c.integer("numLayers") + " B="
-                + c.integer("batch") + " T=" + c.integer("steps");
-    }
-
     @Test
     void casesCoverOneTwoAndThreeLayersAndNamesAndShapesArePyTorchs() {
         List<Integer> layers = cases().map(c -> c.integer("numLayers")).distinct().sorted().toList();
@@ -85,7 +45,7 @@ class LstmTorchTest {
                          c.integer("numLayers"), 1)) {
                 Map<String, TorchCases.Tensor> params = c.group("params");
                 List<String> ours = lstm.parameterTensors().stream().map(ParamTensor::name).toList();
-                assertEquals(new ArrayList<>(params.keySet()), ours, name(c));
+                assertEquals(new ArrayList<>(params.keySet()), ours, TorchCases.lstmStackName(c));
                 for (ParamTensor t : lstm.parameterTensors()) {
                     int[] shape = params.get(t.name()).shape();
                     int[] ourShape = t.rows() == 1 ? new int[] {t.cols()} : new int[] {t.rows(), t.cols()};
@@ -100,16 +60,16 @@ class LstmTorchTest {
     void float64MatchesPyTorch(TorchCases.Case c) {
         Map<String, double[]> got;
         try (Backend backend = new CpuBackend64()) {
-            got = run(backend, c);
+            got = TorchCases.runLstmStack(backend, c);
         }
         List<TorchCases.Deviation> devs = new ArrayList<>();
         for (Map.Entry<String, double[]> e : got.entrySet()) {
-            devs.add(TorchCases.compare(e.getKey(), e.getValue(), want(c, e.getKey()), TorchCases.RTOL,
+            devs.add(TorchCases.compare(e.getKey(), e.getValue(), TorchCases.lstmStackWant(c, e.getKey()), TorchCases.RTOL,
                     TorchCases.ATOL));
         }
-        report("cpu float64 " + name(c), devs);
+        report("cpu float64 " + TorchCases.lstmStackName(c), devs);
         for (TorchCases.Deviation d : devs) {
-            assertEquals(0, d.bad(), () -> name(c) + ": " + d.line());
+            assertEquals(0, d.bad(), () -> TorchCases.lstmStackName(c) + ": " + d.line());
         }
     }
 
@@ -118,20 +78,20 @@ class LstmTorchTest {
     void float32MatchesPyTorchWithinTheFloat32Bound(TorchCases.Case c) {
         Map<String, double[]> got;
         try (Backend backend = new CpuBackend32()) {
-            got = run(backend, c);
+            got = TorchCases.runLstmStack(backend, c);
         }
         List<TorchCases.Deviation> devs = new ArrayList<>();
         for (Map.Entry<String, double[]> e : got.entrySet()) {
-            double[] w = want(c, e.getKey());
+            double[] w = TorchCases.lstmStackWant(c, e.getKey());
             double scale = 0;
             for (double v : w) {
                 scale = Math.max(scale, Math.abs(v));
             }
             devs.add(TorchCases.compare(e.getKey(), e.getValue(), w, F32, F32 * scale + 1e-30));
         }
-        report("cpu float32 " + name(c), devs);
+        report("cpu float32 " + TorchCases.lstmStackName(c), devs);
         for (TorchCases.Deviation d : devs) {
-            assertEquals(0, d.bad(), () -> name(c) + ": " + d.line());
+            assertEquals(0, d.bad(), () -> TorchCases.lstmStackName(c) + ": " + d.line());
         }
     }
 

@@ -11,6 +11,8 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.nn.Lstm;
 
 /**
  * Reads the PyTorch fixtures that {@code make_torch_nn_fixtures.py} writes ({@code src/test/resources/org/rnn4j/torch}:
@@ -193,6 +195,49 @@ public final class TorchCases {
             }
         }
         return new Deviation(what, want.length, maxAbs, maxRel, worstUse, bad, firstBad);
+    }
+
+    /**
+     * Runs one {@link #LSTM_STACK} case on {@code backend} through {@link Lstm}: PyTorch's parameters, inputs and
+     * {@code (h0, c0)}, the forward, then {@code R, RH, RC} as the gradients of the outputs and the final state and the
+     * backward. Returns what it computed under the fixture's keys ({@code outputs, hN, cN, inputGrads, h0Grads,
+     * c0Grads} and the parameter names), for {@link #lstmStackWant}.
+     */
+    public static Map<String, double[]> runLstmStack(Backend backend, Case c) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        try (Lstm lstm = Lstm.create(backend, c.integer("inputSize"), c.integer("hidden"), c.integer("numLayers"), 99);
+             Lstm.Workspace ws = lstm.workspace(c.integer("steps"), c.integer("batch"))) {
+            for (Map.Entry<String, Tensor> e : c.group("params").entrySet()) {
+                lstm.arena().uploadParam(e.getKey(), e.getValue().data());
+            }
+            ws.setInputs(c.data("inputs"));
+            ws.setInitialState(c.data("h0"), c.data("c0"));
+            lstm.forward(ws);
+            out.put("outputs", ws.downloadOutputs());
+            out.put("hN", ws.downloadFinalH());
+            out.put("cN", ws.downloadFinalC());
+            ws.setOutputGrads(c.data("outputGrads"));
+            ws.setFinalStateGrads(c.data("hNGrads"), c.data("cNGrads"));
+            lstm.backward(ws);
+            out.put("inputGrads", ws.downloadInputGrads());
+            out.put("h0Grads", ws.downloadInitialHGrads());
+            out.put("c0Grads", ws.downloadInitialCGrads());
+            for (String name : c.group("grads").keySet()) {
+                out.put(name, lstm.arena().downloadGrad(name));
+            }
+        }
+        return out;
+    }
+
+    /** PyTorch's value for a key of {@link #runLstmStack}'s result. */
+    public static double[] lstmStackWant(Case c, String key) {
+        return c.group("grads").containsKey(key) ? c.group("grads").get(key).data() : c.data(key);
+    }
+
+    /** A readable name of an {@link #LSTM_STACK} case. */
+    public static String lstmStackName(Case c) {
+        return "X=" + c.integer("inputSize") + " H=" + c.integer("hidden") + " L=" + c.integer("numLayers") + " B="
+                + c.integer("batch") + " T=" + c.integer("steps");
     }
 
     private static Tensor toTensor(JsonNode t, String name) {
