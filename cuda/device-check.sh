@@ -269,7 +269,7 @@ run_checks() {
     else
       echo "GEMM path: none (CUDA not usable; the cublas-tagged tests were left out)"
     fi
-    local native_dir="${RNN4J_NATIVE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/rnn4j/native}"
+    local native_dir="${RNN4J_NATIVE_DIR:-${XDG_CACHE_HOME:-${HOME:-~}/.cache}/rnn4j/native}"
     [ -n "$native_line" ] || native_line="not named by rnn4j devices; the private directory for them is $native_dir"
     echo "native libraries: $native_line"
     echo "took $(($(date +%s) - start)) s of a budget of ${budget} s"
