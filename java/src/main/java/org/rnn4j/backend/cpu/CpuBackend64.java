@@ -104,9 +104,9 @@ public final class CpuBackend64 extends AbstractBackend {
                           double beta, Buffer c, int ldc) {
         if (splitAt > 0 && k >= 2) {
             int k1 = Math.max(1, Math.min(k - 1, (int) (k * splitAt)));
-            gemm.gemm(transA, transB, m, n, k1, alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
-                    beta, data(c), c.offset(), ldc);
-            gemm.gemm(transA, transB, m, n, k - k1, alpha, data(a), a.offset() + (transA ? k1 * lda : k1), lda,
+            gemm.gemm(transA, transB, m, n, k1, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+                    (double) beta, data(c), c.offset(), ldc);
+            gemm.gemm(transA, transB, m, n, k - k1, (double) alpha, data(a), a.offset() + (transA ? k1 * lda : k1), lda,
                     data(b), b.offset() + (transB ? k1 : k1 * ldb), ldb, 1.0, data(c), c.offset(), ldc);
             return;
         }
