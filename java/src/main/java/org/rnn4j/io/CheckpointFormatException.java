@@ -7,7 +7,9 @@ package org.rnn4j.io;
 public class CheckpointFormatException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** The file, as the user named it, or null. */
     private final String file;
+    /** What is wrong, without the file's name. */
     private final String problem;
 
     /**

@@ -86,8 +86,8 @@ public final class CharLmData {
         int n = tokens.length;
         int nVal = validationCount(n, valFraction);
         int nTrain = n - nVal;
-        TokenStreams training = TokenStreams.of(Arrays.copyOfRange(tokens, 0, nTrain), batch, seqLen);
-        TokenStreams validation = TokenStreams.of(Arrays.copyOfRange(tokens, nTrain, n), batch, seqLen);
+        TokenStreams training = TokenStreams.owning(Arrays.copyOfRange(tokens, 0, nTrain), batch, seqLen);
+        TokenStreams validation = TokenStreams.owning(Arrays.copyOfRange(tokens, nTrain, n), batch, seqLen);
         if (training.windowCount() == 0) {
             throw new TextTooShortException("the text is too short for --batch " + batch + " and --seq-len " + seqLen
                     + ": of its " + n + " characters, " + nTrain + " are for training (--val-fraction " + valFraction

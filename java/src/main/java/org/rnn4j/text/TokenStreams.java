@@ -58,6 +58,11 @@ public final class TokenStreams {
         return new TokenStreams(tokens.clone(), batch, seqLen);
     }
 
+    /** For {@link CharLmData}: {@code tokens} is a fresh array, not shared, and the arguments were checked. */
+    static TokenStreams owning(int[] tokens, int batch, int seqLen) {
+        return new TokenStreams(tokens, batch, seqLen);
+    }
+
     /** @return {@code B}, the number of streams */
     public int batch() {
         return batch;
