@@ -78,15 +78,6 @@ RNN4J_HD inline T tanh_grad_from_output(T y) {
     return T(1) - y * y;
 }
 
-// Math.abs: fabs for both, so that abs(-0.0) is +0.0.
-RNN4J_HD inline double abs_val(double x) {
-    return fabs(x);
-}
-
-RNN4J_HD inline float abs_val(float x) {
-    return fabsf(x);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // rnn_cell.cu
 
@@ -178,28 +169,6 @@ RNN4J_HD inline void standard_lstm_backward_element(T gi, T gf, T gg, T go, T c,
     dg = dc * gi * (T(1) - gg * gg);
     dout = dh * tc * go * (T(1) - go);
     dcPrev = dc * gf;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// losses.cu
-
-// One output of the sigmoid squared-error loss: writes dPreact = -miss * (o * (1 - o)) with miss = t - o (the
-// seed's layer_2_error = y - layer_2) and returns |miss|, which the caller adds to the row's error in column order.
-template <typename T>
-RNN4J_HD inline T sigmoid_squared_error_element(T out, T target, T& dPreact) {
-    const T miss = target - out;
-    dPreact = -miss * (out * (T(1) - out));
-    return abs_val(miss);
-}
-
-// One row of the seed LSTM's squared loss on h[b, 0]: diff = h - target; writes dh0 = 2 * diff and returns the new
-// loss sum, lossSum + diff * diff when accumulating, else diff * diff.
-template <typename T>
-RNN4J_HD inline T seed_lstm_squared_loss_element(T h0, T target, T lossSumOld, bool accumulate, T& dh0) {
-    const T diff = h0 - target;
-    const T loss = diff * diff;
-    dh0 = T(2) * diff;
-    return accumulate ? lossSumOld + loss : loss;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -148,14 +148,6 @@ float java_tanh(float z) {
     return (float) std::tanh((double) z);
 }
 
-double java_abs(double x) {
-    return std::fabs(x);
-}
-
-float java_abs(float x) {
-    return std::fabs(x);
-}
-
 // The reference of an activation computed in T is the exact function of T's input, rounded to T: so for float,
 // sigmoid is 1 / (1 + e) with e = exp rounded to float, each step rounded -- the reference follows the exact math
 // and the tolerance covers the roundings.
@@ -348,60 +340,6 @@ void test_standard_lstm(std::mt19937_64& rng) {
             co.value(e, dout, rdo, jo);
             // dcPrev's reference uses the exact dc, whose sum may cancel (and 1 - tc*tc near |tc| = 1).
             cs.value(e, dcp, rdcp, jcp, (std::fabs(Ldh * Lo) + std::fabs(Ldcn)) * Lf);
-        }
-    }
-}
-
-template <typename T>
-void test_losses(std::mt19937_64& rng) {
-    const int batch = 300;
-    for (int outputs : {1, 2, 7}) {
-        for (int accumulate = 0; accumulate <= 1; ++accumulate) {
-            const std::vector<T> out = inputs<T>(rng, batch * outputs, 0, 1, false);
-            std::vector<T> tgt = inputs<T>(rng, batch * outputs, 0, 1, false);
-            for (T& t : tgt) {
-                t = t < T(0.5) ? T(0) : T(1); // binary targets, as the seed's
-            }
-            const std::vector<T> start = inputs<T>(rng, batch, 0, 5, false);
-            Check<T> cd("sigmoid_squared_error.dPreact.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate));
-            Check<T> ce("sigmoid_squared_error.absErr.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate),
-                        outputs);
-            for (int b = 0; b < batch; ++b) {
-                T err = accumulate ? start[b] : T(0); // the kernel's loop, in ascending j
-                T jerr = accumulate ? start[b] : 0;   // Java: err += Math.abs(miss)
-                long double rerr = accumulate ? (long double) start[b] : 0.0L;
-                for (int j = 0; j < outputs; ++j) {
-                    const int idx = b * outputs + j;
-                    T d;
-                    err += rnn4j::sigmoid_squared_error_element(out[idx], tgt[idx], d);
-                    const T o = out[idx];
-                    const T miss = tgt[idx] - o;
-                    const T jd = -miss * (o * (1 - o));
-                    jerr += java_abs(miss);
-                    const long double Lo = o, Lt = tgt[idx];
-                    // dL/dz of L = 1/2 (o - t)^2 through the sigmoid: (o - t) * o * (1 - o).
-                    cd.value(idx, d, (Lo - Lt) * Lo * (1 - Lo), jd);
-                    rerr += std::fabs(Lt - Lo);
-                }
-                ce.value(b, err, rerr, jerr);
-            }
-        }
-    }
-    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
-        const int n = 2000;
-        const std::vector<T> h = inputs<T>(rng, n, -2, 2, true);
-        const std::vector<T> t = inputs<T>(rng, n, -2, 2, false);
-        const std::vector<T> old = inputs<T>(rng, n, 0, 10, false);
-        Check<T> cd("seed_lstm_squared_loss.dh.acc" + std::to_string(accumulate));
-        Check<T> cl("seed_lstm_squared_loss.loss.acc" + std::to_string(accumulate), 2);
-        for (int i = 0; i < n; ++i) {
-            T dh0;
-            const T loss = rnn4j::seed_lstm_squared_loss_element(h[i], t[i], old[i], accumulate != 0, dh0);
-            const T diff = h[i] - t[i]; // Java: diff = hv - tv; loss = diff * diff; lv = acc ? lv + loss : loss
-            const T jl = accumulate ? old[i] + diff * diff : diff * diff;
-            const long double Ld = (long double) h[i] - t[i];
-            cd.value(i, dh0, 2 * Ld, 2 * diff);
-            cl.value(i, loss, (accumulate ? (long double) old[i] : 0.0L) + Ld * Ld, jl);
         }
     }
 }
@@ -853,7 +791,6 @@ void test_all(std::mt19937_64& rng) {
     test_activations<T>(rng);
     test_seed_lstm<T>(rng);
     test_standard_lstm<T>(rng);
-    test_losses<T>(rng);
     test_sum_rows_and_sgd<T>(rng);
     test_gemm<T>(rng);
     test_indices_and_reduction<T>(rng);

@@ -391,22 +391,6 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                             Buffer absErrorSum, boolean accumulate) {
-        bind();
-        launch1d(CudaKernels.SIGMOID_SQUARED_ERROR_LOSS, batch, args().i(batch).i(outputs).ptr(ptr(out))
-                .ptr(ptr(target)).ptr(ptr(dPreact)).ptr(ptr(absErrorSum)).flag(accumulate));
-    }
-
-    @Override
-    protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                                         boolean accumulate) {
-        bind();
-        launch1d(CudaKernels.SEED_LSTM_SQUARED_LOSS, batch * hidden, args().i(batch).i(hidden).ptr(ptr(h))
-                .ptr(ptr(target)).ptr(ptr(dh)).ptr(ptr(lossSum)).flag(accumulate));
-    }
-
-    @Override
     protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         bind();
         launch1d(CudaKernels.SUM_ROWS, cols, args().i(rows).i(cols).ptr(ptr(src)).ptr(ptr(dst)).flag(accumulate));

@@ -23,8 +23,6 @@ final class CudaKernels implements AutoCloseable {
     static final String SEED_LSTM_BACKWARD = "rnn4j_seed_lstm_backward";
     static final String STANDARD_LSTM_FORWARD = "rnn4j_standard_lstm_forward";
     static final String STANDARD_LSTM_BACKWARD = "rnn4j_standard_lstm_backward";
-    static final String SIGMOID_SQUARED_ERROR_LOSS = "rnn4j_sigmoid_squared_error_loss";
-    static final String SEED_LSTM_SQUARED_LOSS = "rnn4j_seed_lstm_squared_loss";
     static final String SUM_ROWS = "rnn4j_sum_rows";
     static final String SGD_UPDATE = "rnn4j_sgd_update";
     static final String GEMM = "rnn4j_gemm";
@@ -53,7 +51,6 @@ final class CudaKernels implements AutoCloseable {
             Map.entry(SEED_LSTM_FORWARD, "seed_lstm_cell"), Map.entry(SEED_LSTM_BACKWARD, "seed_lstm_cell"),
             Map.entry(STANDARD_LSTM_FORWARD, "standard_lstm_cell"),
             Map.entry(STANDARD_LSTM_BACKWARD, "standard_lstm_cell"),
-            Map.entry(SIGMOID_SQUARED_ERROR_LOSS, "losses"), Map.entry(SEED_LSTM_SQUARED_LOSS, "losses"),
             Map.entry(SUM_ROWS, "reduce"), Map.entry(SGD_UPDATE, "sgd"), Map.entry(GEMM, "gemm"),
             Map.entry(CROSS_ENTROPY_FORWARD, "losses"), Map.entry(CROSS_ENTROPY_MEAN_PARTIAL, "losses"),
             Map.entry(MEAN_FINISH, "losses"), Map.entry(CROSS_ENTROPY_BACKWARD, "losses"),

@@ -59,12 +59,6 @@ public abstract class AbstractBackend implements Backend {
     protected abstract void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
                                                        Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
-    protected abstract void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target,
-                                                      Buffer dPreact, Buffer absErrorSum, boolean accumulate);
-
-    protected abstract void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh,
-                                                  Buffer lossSum, boolean accumulate);
-
     protected abstract void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate);
 
     protected abstract void doSgdUpdate(Buffer params, Buffer grads, double learningRate);
@@ -350,46 +344,6 @@ public abstract class AbstractBackend implements Backend {
         }
         disjoint(dPreact, "dPreact", dNext, dNextName);
         disjoint(dPreact, "dPreact", dPrev, dPrevName);
-    }
-
-    @Override
-    public final void sigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                              Buffer absErrorSum, boolean accumulate) {
-        positive(batch, "batch");
-        positive(outputs, "outputs");
-        int len = product(batch, outputs, "batch * outputs");
-        sameLength(out, "out", len);
-        sameLength(target, "target", len);
-        sameLength(dPreact, "dPreact", len);
-        sameLength(absErrorSum, "absErrorSum", batch);
-        disjoint(dPreact, "dPreact", out, "out");
-        disjoint(dPreact, "dPreact", target, "target");
-        disjoint(absErrorSum, "absErrorSum", out, "out");
-        disjoint(absErrorSum, "absErrorSum", target, "target");
-        disjoint(absErrorSum, "absErrorSum", dPreact, "dPreact");
-        if (!dryRun) {
-            doSigmoidSquaredErrorLoss(batch, outputs, out, target, dPreact, absErrorSum, accumulate);
-        }
-    }
-
-    @Override
-    public final void seedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                                          boolean accumulate) {
-        positive(batch, "batch");
-        positive(hidden, "hidden");
-        int stateLen = product(batch, hidden, "batch * hidden");
-        sameLength(h, "h", stateLen);
-        sameLength(target, "target", batch);
-        sameLength(dh, "dh", stateLen);
-        sameLength(lossSum, "lossSum", batch);
-        disjoint(dh, "dh", h, "h");
-        disjoint(dh, "dh", target, "target");
-        disjoint(lossSum, "lossSum", h, "h");
-        disjoint(lossSum, "lossSum", target, "target");
-        disjoint(lossSum, "lossSum", dh, "dh");
-        if (!dryRun) {
-            doSeedLstmSquaredLoss(batch, hidden, h, target, dh, lossSum, accumulate);
-        }
     }
 
     @Override

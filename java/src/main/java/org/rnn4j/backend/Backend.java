@@ -194,24 +194,6 @@ public interface Backend extends AutoCloseable {
                                   Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
     /**
-     * The binary-addition RNN's output loss, for sigmoid outputs {@code out (B, O)} against {@code target (B, O)}: writes
-     * the gradient of {@code L = 1/2 * sum (out - target)^2} with respect to the output pre-activation,
-     * {@code dPreact = (out - target) * (out * (1 - out))}, and adds {@code sum_o |target - out|} (the seed's reported
-     * error) into {@code absErrorSum (B)}, or writes it there when {@code accumulate} is false.
-     */
-    void sigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                 Buffer absErrorSum, boolean accumulate);
-
-    /**
-     * The seed LSTM's loss, squared error on the first hidden unit: for each row {@code b},
-     * {@code L = (h[b, 0] - target[b])^2} is added into {@code lossSum (B)} (or written there when {@code accumulate} is
-     * false), and its gradient is written to {@code dh (B, H)}: {@code 2 * (h[b, 0] - target[b])} in column 0, zero
-     * elsewhere.
-     */
-    void seedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                             boolean accumulate);
-
-    /**
      * Bias gradients: {@code dst[j] (+)= sum_r src[r, j]} over the rows of {@code src (rows, cols)}, summed in row order;
      * accumulates into {@code dst (cols)} when {@code accumulate}, else overwrites it.
      */

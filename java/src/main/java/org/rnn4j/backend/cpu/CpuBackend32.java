@@ -282,53 +282,6 @@ public final class CpuBackend32 extends AbstractBackend {
     }
 
     @Override
-    protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                             Buffer absErrorSum, boolean accumulate) {
-        float[] ov = data(out);
-        float[] tv = data(target);
-        float[] dv = data(dPreact);
-        float[] ev = data(absErrorSum);
-        int oo = out.offset();
-        int to = target.offset();
-        int dO = dPreact.offset();
-        int eo = absErrorSum.offset();
-        for (int r = 0; r < batch; r++) {
-            float err = accumulate ? ev[eo + r] : 0;
-            for (int j = 0; j < outputs; j++) {
-                int idx = r * outputs + j;
-                float o = ov[oo + idx];
-                float miss = tv[to + idx] - o; // the seed's layer_2_error = y - layer_2
-                dv[dO + idx] = -miss * (o * (1 - o));
-                err += Math.abs(miss);
-            }
-            ev[eo + r] = err;
-        }
-    }
-
-    @Override
-    protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                                         boolean accumulate) {
-        float[] hv = data(h);
-        float[] tv = data(target);
-        float[] dv = data(dh);
-        float[] lv = data(lossSum);
-        int ho = h.offset();
-        int to = target.offset();
-        int dO = dh.offset();
-        int lo = lossSum.offset();
-        for (int r = 0; r < batch; r++) {
-            float diff = hv[ho + r * hidden] - tv[to + r];
-            float loss = diff * diff;
-            lv[lo + r] = accumulate ? lv[lo + r] + loss : loss;
-            int row = dO + r * hidden;
-            dv[row] = 2 * diff;
-            for (int j = 1; j < hidden; j++) {
-                dv[row + j] = 0;
-            }
-        }
-    }
-
-    @Override
     protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         float[] sv = data(src);
         float[] dv = data(dst);

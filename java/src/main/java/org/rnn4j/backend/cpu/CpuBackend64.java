@@ -283,53 +283,6 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     @Override
-    protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                             Buffer absErrorSum, boolean accumulate) {
-        double[] ov = data(out);
-        double[] tv = data(target);
-        double[] dv = data(dPreact);
-        double[] ev = data(absErrorSum);
-        int oo = out.offset();
-        int to = target.offset();
-        int dO = dPreact.offset();
-        int eo = absErrorSum.offset();
-        for (int r = 0; r < batch; r++) {
-            double err = accumulate ? ev[eo + r] : 0;
-            for (int j = 0; j < outputs; j++) {
-                int idx = r * outputs + j;
-                double o = ov[oo + idx];
-                double miss = tv[to + idx] - o; // the seed's layer_2_error = y - layer_2
-                dv[dO + idx] = -miss * (o * (1 - o));
-                err += Math.abs(miss);
-            }
-            ev[eo + r] = err;
-        }
-    }
-
-    @Override
-    protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                                         boolean accumulate) {
-        double[] hv = data(h);
-        double[] tv = data(target);
-        double[] dv = data(dh);
-        double[] lv = data(lossSum);
-        int ho = h.offset();
-        int to = target.offset();
-        int dO = dh.offset();
-        int lo = lossSum.offset();
-        for (int r = 0; r < batch; r++) {
-            double diff = hv[ho + r * hidden] - tv[to + r];
-            double loss = diff * diff;
-            lv[lo + r] = accumulate ? lv[lo + r] + loss : loss;
-            int row = dO + r * hidden;
-            dv[row] = 2 * diff;
-            for (int j = 1; j < hidden; j++) {
-                dv[row + j] = 0;
-            }
-        }
-    }
-
-    @Override
     protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         double[] sv = data(src);
         double[] dv = data(dst);
