@@ -538,8 +538,8 @@ public final class CpuBackend32 extends AbstractBackend {
         float t = sv[step.offset()] + 1;
         sv[step.offset()] = t;
         // The step's scalars in float, as PyTorch computes them in Python, then rounded once to the precision.
-        float negStepSize = (float) -(lr / (1 - Math.pow(beta1, t)));
-        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
+        float negStepSize = (float) CpuScalars.adamNegStepSize(lr, beta1, t);
+        float bc2Sqrt = (float) CpuScalars.adamBias2Sqrt(beta2, t);
         float w = (float) (1 - beta1);
         float oneMinusW = 1 - w;
         float b2 = (float) beta2;

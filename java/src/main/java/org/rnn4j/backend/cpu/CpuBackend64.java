@@ -539,8 +539,8 @@ public final class CpuBackend64 extends AbstractBackend {
         double t = sv[step.offset()] + 1;
         sv[step.offset()] = t;
         // The step's scalars in double, as PyTorch computes them in Python, then rounded once to the precision.
-        double negStepSize = (double) -(lr / (1 - Math.pow(beta1, t)));
-        double bc2Sqrt = (double) Math.sqrt(1 - Math.pow(beta2, t));
+        double negStepSize = (double) CpuScalars.adamNegStepSize(lr, beta1, t);
+        double bc2Sqrt = (double) CpuScalars.adamBias2Sqrt(beta2, t);
         double w = (double) (1 - beta1);
         double oneMinusW = 1 - w;
         double b2 = (double) beta2;
