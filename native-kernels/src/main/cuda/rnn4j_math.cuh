@@ -78,15 +78,6 @@ RNN4J_HD inline T tanh_grad_from_output(T y) {
     return T(1) - y * y;
 }
 
-// Math.abs: fabs for both, so that abs(-0.0) is +0.0.
-RNN4J_HD inline double abs_val(double x) {
-    return fabs(x);
-}
-
-RNN4J_HD inline float abs_val(float x) {
-    return fabsf(x);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // rnn_cell.cu
 
@@ -181,28 +172,6 @@ RNN4J_HD inline void standard_lstm_backward_element(T gi, T gf, T gg, T go, T c,
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// losses.cu
-
-// One output of the sigmoid squared-error loss: writes dPreact = -miss * (o * (1 - o)) with miss = t - o (the
-// seed's layer_2_error = y - layer_2) and returns |miss|, which the caller adds to the row's error in column order.
-template <typename T>
-RNN4J_HD inline T sigmoid_squared_error_element(T out, T target, T& dPreact) {
-    const T miss = target - out;
-    dPreact = -miss * (out * (T(1) - out));
-    return abs_val(miss);
-}
-
-// One row of the seed LSTM's squared loss on h[b, 0]: diff = h - target; writes dh0 = 2 * diff and returns the new
-// loss sum, lossSum + diff * diff when accumulating, else diff * diff.
-template <typename T>
-RNN4J_HD inline T seed_lstm_squared_loss_element(T h0, T target, T lossSumOld, bool accumulate, T& dh0) {
-    const T diff = h0 - target;
-    const T loss = diff * diff;
-    dh0 = T(2) * diff;
-    return accumulate ? lossSumOld + loss : loss;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // reduce.cu
 
 // Column j of sum_rows: start (dst[j] when accumulating, else 0), then add src[r * cols + j] for r ascending.
@@ -258,10 +227,256 @@ RNN4J_HD inline T gemm_store(T alpha, T acc, T beta, const T* c) {
     return beta == T(0) ? alpha * acc : alpha * acc + beta * *c;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Shared by the generic operations (losses.cu, reduce.cu, embedding.cu, dropout.cu, optim.cu).
+
+// exp, log and sqrt as the Java reference computes them: in double; for float32 in double and rounded once
+// (CpuBackend32: (float) Math.exp(x), (float) Math.log(s), (float) Math.sqrt(v)).
+RNN4J_HD inline double exp_p(double x) {
+    return exp(x);
+}
+
+RNN4J_HD inline float exp_p(float x) {
+    return (float) exp((double) x);
+}
+
+RNN4J_HD inline double log_p(double x) {
+    return log(x);
+}
+
+RNN4J_HD inline float log_p(float x) {
+    return (float) log((double) x);
+}
+
+RNN4J_HD inline double sqrt_p(double x) {
+    return sqrt(x);
+}
+
+RNN4J_HD inline float sqrt_p(float x) {
+    return (float) sqrt((double) x);
+}
+
+template <typename T>
+RNN4J_HD inline T nan_val() {
+    return (T) nan("");
+}
+
+// An index held as a value of T (org.rnn4j.backend.Backend: integer indices): the index when the value is an integer
+// in [0, limit), else -1 (NaN, negative, fractional, too large). Compared before the conversion, which is undefined
+// for values outside int.
+template <typename T>
+RNN4J_HD inline int decode_index(T v, int limit) {
+    if (!(v >= T(0) && v < (T) limit)) {
+        return -1;
+    }
+    const int k = (int) v;
+    return (T) k == v ? k : -1;
+}
+
+// The deterministic reduction (Backend's class comment): kReduceLanes lanes per chunk, at most kReduceMaxChunks
+// chunks; lane t adds items t, t + 256, ... of its chunk from 0, then lane[t] += lane[t + s] for s = 128 .. 1.
+constexpr int kReduceLanes = 256;
+constexpr int kReduceMaxChunks = 65536;
+// Base chunks: Backend.REDUCE_BASE_ELEMENTS (l2 norm, mse) and Backend.REDUCE_BASE_ROWS (cross-entropy mean).
+constexpr int kReduceBaseElements = 4096;
+constexpr int kReduceBaseRows = 256;
+
+// Backend.reduceChunk: max(base, ceil(n / 65536)) rounded up to a multiple of 256.
+RNN4J_HD inline int reduce_chunk(int n, int base) {
+    long long c = ((long long) n + kReduceMaxChunks - 1) / kReduceMaxChunks;
+    if (c < base) {
+        c = base;
+    }
+    return (int) ((c + kReduceLanes - 1) / kReduceLanes * kReduceLanes);
+}
+
+// The pairwise stage over kReduceLanes lane sums, as one thread would do it (the kernels do the same levels with one
+// thread per lane and a barrier between levels): lanes[0] ends with the sum.
+template <typename T>
+RNN4J_HD inline T lane_tree(T* lanes) {
+    for (int s = kReduceLanes / 2; s > 0; s >>= 1) {
+        for (int t = 0; t < s; ++t) {
+            lanes[t] = lanes[t] + lanes[t + s];
+        }
+    }
+    return lanes[0];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// losses.cu: softmax cross-entropy and mean squared error.
+
+// The largest of a row's values, scanned in ascending order with > (CpuBackend64.rowMax).
+template <typename T>
+RNN4J_HD inline T row_max(const T* x, int classes) {
+    T m = x[0];
+    for (int j = 1; j < classes; ++j) {
+        if (x[j] > m) {
+            m = x[j];
+        }
+    }
+    return m;
+}
+
+// sum_j exp(x[j] - m), j ascending.
+template <typename T>
+RNN4J_HD inline T row_sum_exp(const T* x, int classes, T m) {
+    T s = T(0);
+    for (int j = 0; j < classes; ++j) {
+        s += exp_p(x[j] - m);
+    }
+    return s;
+}
+
+// One row's cross-entropy, -((x[t] - m) - log(s)); NaN for a bad target (decode_index gave -1).
+template <typename T>
+RNN4J_HD inline T cross_entropy_row(const T* x, int classes, int target) {
+    if (target < 0) {
+        return nan_val<T>();
+    }
+    const T m = row_max(x, classes);
+    const T s = row_sum_exp(x, classes, m);
+    return -((x[target] - m) - log_p(s));
+}
+
+// One logit's gradient: (exp(x - m) / s - [target]) * scale.
+template <typename T>
+RNN4J_HD inline T cross_entropy_grad_element(T x, T m, T s, bool isTarget, T scale) {
+    const T prob = exp_p(x - m) / s;
+    return (isTarget ? prob - T(1) : prob) * scale;
+}
+
+// One term of the MSE sum: (p - t)^2.
+template <typename T>
+RNN4J_HD inline T mse_term(T pred, T target) {
+    const T d = pred - target;
+    return d * d;
+}
+
+// One element of the MSE gradient: (p - t) * scale.
+template <typename T>
+RNN4J_HD inline T mse_grad_element(T pred, T target, T scale) {
+    return (pred - target) * scale;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// reduce.cu: bias-add, the L2 norm's terms, the clipping factor.
+
+template <typename T>
+RNN4J_HD inline T bias_add_element(T x, T bias) {
+    return x + bias;
+}
+
+template <typename T>
+RNN4J_HD inline T square_term(T x) {
+    return x * x;
+}
+
+// PyTorch's clip_grad_norm_: max_norm / (norm + 1e-6) as torch evaluates it (a reciprocal, then a product), clamped
+// to at most 1 with NaN kept: c > 1 ? 1 : c.
+template <typename T>
+RNN4J_HD inline T clip_coefficient(T norm, T maxNorm) {
+    const T c = T(1) / (norm + (T) 1e-6) * maxNorm;
+    return c > T(1) ? T(1) : c;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// dropout.cu: Philox 4x32-10 (Random123), and the mask.
+
+constexpr unsigned int kPhiloxM0 = 0xD2511F53u;
+constexpr unsigned int kPhiloxM1 = 0xCD9E8D57u;
+constexpr unsigned int kPhiloxW0 = 0x9E3779B9u;
+constexpr unsigned int kPhiloxW1 = 0xBB67AE85u;
+
+// The four words of Philox 4x32-10 for counter c[0..3] and key (k0, k1), written to out[0..3] (org.rnn4j.backend.Philox).
+RNN4J_HD inline void philox4x32_10(unsigned int c0, unsigned int c1, unsigned int c2, unsigned int c3,
+                                   unsigned int k0, unsigned int k1, unsigned int* out) {
+    for (int round = 0; round < 10; ++round) {
+        if (round > 0) {
+            k0 += kPhiloxW0;
+            k1 += kPhiloxW1;
+        }
+        const unsigned long long p0 = (unsigned long long) kPhiloxM0 * c0;
+        const unsigned long long p1 = (unsigned long long) kPhiloxM1 * c2;
+        const unsigned int hi0 = (unsigned int) (p0 >> 32), lo0 = (unsigned int) p0;
+        const unsigned int hi1 = (unsigned int) (p1 >> 32), lo1 = (unsigned int) p1;
+        c0 = hi1 ^ c1 ^ k0;
+        c1 = lo1;
+        c2 = hi0 ^ c3 ^ k1;
+        c3 = lo0;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+// One element's mask: dropped (0) when its word is below the threshold floor(p * 2^32), else scale = 1 / (1 - p).
+template <typename T>
+RNN4J_HD inline T dropout_mask(unsigned int word, unsigned int threshold, T scale) {
+    return word < threshold ? T(0) : scale;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// optim.cu: Adam and SGD with momentum (PyTorch's single-tensor arithmetic; Backend.adamUpdate, sgdMomentumUpdate).
+
+// The step's scalars, in double as PyTorch computes them in Python: -(lr / (1 - beta1^t)) and sqrt(1 - beta2^t).
+RNN4J_HD inline void adam_step_scalars(double t, double lr, double beta1, double beta2, double& negStepSize,
+                                       double& bc2Sqrt) {
+    negStepSize = -(lr / (1 - pow(beta1, t)));
+    bc2Sqrt = sqrt(1 - pow(beta2, t));
+}
+
+// One element of Adam; returns the new parameter and updates m and v. The scalars are already rounded to T;
+// w = 1 - beta1 (torch.lerp's weight), oneMinusB2 = 1 - beta2.
+template <typename T>
+RNN4J_HD inline T adam_element(T p, T g, T& m, T& v, T negStepSize, T bc2Sqrt, T w, T b2, T oneMinusB2, T eps,
+                               T wd, bool decay) {
+    if (decay) {
+        g = g + wd * p;
+    }
+    m = w < T(0.5) ? m + w * (g - m) : g - (g - m) * (T(1) - w);
+    v = v * b2 + oneMinusB2 * g * g;
+    const T denom = sqrt_p(v) / bc2Sqrt + eps;
+    return p + negStepSize * m / denom;
+}
+
+// One element of SGD with momentum; returns the new parameter and updates buf.
+template <typename T>
+RNN4J_HD inline T sgd_momentum_element(T p, T g, T& buf, bool first, T negLr, T momentum, T wd, bool decay) {
+    if (decay) {
+        g = g + wd * p;
+    }
+    buf = first ? g : buf * momentum + g;
+    return p + negLr * buf;
+}
+
 #ifdef __CUDACC__
 // The element a thread of a 1-D launch handles; 64-bit so that the last block of an n near 2^31 cannot wrap.
 __device__ inline long long global_index() {
     return (long long) blockIdx.x * blockDim.x + threadIdx.x;
+}
+
+// A block's part of the deterministic reduction: blockDim.x must be kReduceLanes. Lane (thread) t adds
+// item(start + t), item(start + t + 256), ... below end from 0, then the lanes are combined pairwise in shared memory
+// as lane_tree does. Every thread gets the sum. Called at most once per kernel.
+template <typename T, typename F>
+__device__ inline T block_lane_sum(long long start, long long end, F item) {
+    __shared__ double raw[kReduceLanes]; // room for kReduceLanes of T (float or double)
+    T* lanes = reinterpret_cast<T*>(raw);
+    const int t = threadIdx.x;
+    T acc = T(0);
+    for (long long i = start + t; i < end; i += kReduceLanes) {
+        acc += item(i);
+    }
+    lanes[t] = acc;
+    __syncthreads();
+    for (int s = kReduceLanes / 2; s > 0; s >>= 1) {
+        if (t < s) {
+            lanes[t] = lanes[t] + lanes[t + s];
+        }
+        __syncthreads();
+    }
+    return lanes[0];
 }
 #endif
 

@@ -148,14 +148,6 @@ float java_tanh(float z) {
     return (float) std::tanh((double) z);
 }
 
-double java_abs(double x) {
-    return std::fabs(x);
-}
-
-float java_abs(float x) {
-    return std::fabs(x);
-}
-
 // The reference of an activation computed in T is the exact function of T's input, rounded to T: so for float,
 // sigmoid is 1 / (1 + e) with e = exp rounded to float, each step rounded -- the reference follows the exact math
 // and the tolerance covers the roundings.
@@ -353,60 +345,6 @@ void test_standard_lstm(std::mt19937_64& rng) {
 }
 
 template <typename T>
-void test_losses(std::mt19937_64& rng) {
-    const int batch = 300;
-    for (int outputs : {1, 2, 7}) {
-        for (int accumulate = 0; accumulate <= 1; ++accumulate) {
-            const std::vector<T> out = inputs<T>(rng, batch * outputs, 0, 1, false);
-            std::vector<T> tgt = inputs<T>(rng, batch * outputs, 0, 1, false);
-            for (T& t : tgt) {
-                t = t < T(0.5) ? T(0) : T(1); // binary targets, as the seed's
-            }
-            const std::vector<T> start = inputs<T>(rng, batch, 0, 5, false);
-            Check<T> cd("sigmoid_squared_error.dPreact.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate));
-            Check<T> ce("sigmoid_squared_error.absErr.o" + std::to_string(outputs) + ".acc" + std::to_string(accumulate),
-                        outputs);
-            for (int b = 0; b < batch; ++b) {
-                T err = accumulate ? start[b] : T(0); // the kernel's loop, in ascending j
-                T jerr = accumulate ? start[b] : 0;   // Java: err += Math.abs(miss)
-                long double rerr = accumulate ? (long double) start[b] : 0.0L;
-                for (int j = 0; j < outputs; ++j) {
-                    const int idx = b * outputs + j;
-                    T d;
-                    err += rnn4j::sigmoid_squared_error_element(out[idx], tgt[idx], d);
-                    const T o = out[idx];
-                    const T miss = tgt[idx] - o;
-                    const T jd = -miss * (o * (1 - o));
-                    jerr += java_abs(miss);
-                    const long double Lo = o, Lt = tgt[idx];
-                    // dL/dz of L = 1/2 (o - t)^2 through the sigmoid: (o - t) * o * (1 - o).
-                    cd.value(idx, d, (Lo - Lt) * Lo * (1 - Lo), jd);
-                    rerr += std::fabs(Lt - Lo);
-                }
-                ce.value(b, err, rerr, jerr);
-            }
-        }
-    }
-    for (int accumulate = 0; accumulate <= 1; ++accumulate) {
-        const int n = 2000;
-        const std::vector<T> h = inputs<T>(rng, n, -2, 2, true);
-        const std::vector<T> t = inputs<T>(rng, n, -2, 2, false);
-        const std::vector<T> old = inputs<T>(rng, n, 0, 10, false);
-        Check<T> cd("seed_lstm_squared_loss.dh.acc" + std::to_string(accumulate));
-        Check<T> cl("seed_lstm_squared_loss.loss.acc" + std::to_string(accumulate), 2);
-        for (int i = 0; i < n; ++i) {
-            T dh0;
-            const T loss = rnn4j::seed_lstm_squared_loss_element(h[i], t[i], old[i], accumulate != 0, dh0);
-            const T diff = h[i] - t[i]; // Java: diff = hv - tv; loss = diff * diff; lv = acc ? lv + loss : loss
-            const T jl = accumulate ? old[i] + diff * diff : diff * diff;
-            const long double Ld = (long double) h[i] - t[i];
-            cd.value(i, dh0, 2 * Ld, 2 * diff);
-            cl.value(i, loss, (accumulate ? (long double) old[i] : 0.0L) + Ld * Ld, jl);
-        }
-    }
-}
-
-template <typename T>
 void test_sum_rows_and_sgd(std::mt19937_64& rng) {
     for (int rows : {0, 1, 5, 64}) {
         const int cols = 37;
@@ -587,14 +525,278 @@ void test_gemm(std::mt19937_64& rng) {
     }
 }
 
+// ----- the generic operations (losses.cu, reduce.cu, embedding.cu, dropout.cu, optim.cu) -----
+
+float java_exp(float x) {
+    return (float) std::exp((double) x);
+}
+
+double java_exp(double x) {
+    return std::exp(x);
+}
+
+float java_log(float x) {
+    return (float) std::log((double) x);
+}
+
+double java_log(double x) {
+    return std::log(x);
+}
+
+float java_sqrt(float x) {
+    return (float) std::sqrt((double) x);
+}
+
+double java_sqrt(double x) {
+    return std::sqrt(x);
+}
+
+void expect(bool ok, const std::string& what) {
+    ++g_checks;
+    if (!ok) {
+        ++g_failures;
+        std::printf("FAIL %s\n", what.c_str());
+    }
+}
+
+template <typename T>
+void test_indices_and_reduction(std::mt19937_64& rng) {
+    const std::string tn = type_name<T>();
+    // Indices held as values: integers in [0, limit) only.
+    const int limit = 7;
+    const T good[] = {T(0), T(-0.0), T(1), T(6)};
+    const int goodK[] = {0, 0, 1, 6};
+    for (int i = 0; i < 4; ++i) {
+        expect(rnn4j::decode_index(good[i], limit) == goodK[i], "decode_index good " + std::to_string(i) + " " + tn);
+    }
+    const T bad[] = {T(7), T(-1), T(0.5), T(6.5), T(1e30), -T(1e30), std::numeric_limits<T>::quiet_NaN(),
+                     std::numeric_limits<T>::infinity(), -std::numeric_limits<T>::infinity(), T(-0.25)};
+    for (int i = 0; i < 10; ++i) {
+        expect(rnn4j::decode_index(bad[i], limit) == -1, "decode_index bad " + std::to_string(i) + " " + tn);
+    }
+    expect(rnn4j::decode_index(T(16777215), 1 << 24) == 16777215, "decode_index 2^24 - 1 " + tn);
+    // reduce_chunk: Backend.reduceChunk's values (GenericOpsTest checks the Java side with the same numbers).
+    expect(rnn4j::reduce_chunk(0, 4096) == 4096 && rnn4j::reduce_chunk(1, 4096) == 4096 &&
+               rnn4j::reduce_chunk(65536 * 4096, 4096) == 4096 &&
+               rnn4j::reduce_chunk(65536 * 4096 + 1, 4096) == 4352 &&
+               rnn4j::reduce_chunk(2147483647, 4096) == 32768 && rnn4j::reduce_chunk(300, 256) == 256 &&
+               rnn4j::reduce_chunk(65536 * 256 + 1, 256) == 512,
+           "reduce_chunk " + tn);
+    // The lane scheme on one chunk of items: against the sum in long double, and bit for bit against the CPU's
+    // laneSum transcribed (lane t adds items t, t + 256, ... from 0; then lanes[t] = lanes[t] + lanes[t + s]).
+    for (int n : {1, 255, 256, 257, 4096, 5000}) {
+        const std::vector<T> items = inputs<T>(rng, n, -3, 3, false);
+        T lanes[rnn4j::kReduceLanes];
+        for (int t = 0; t < rnn4j::kReduceLanes; ++t) {
+            T acc = T(0);
+            for (int i = t; i < n; i += rnn4j::kReduceLanes) {
+                acc += items[i];
+            }
+            lanes[t] = acc;
+        }
+        const T got = rnn4j::lane_tree(lanes);
+        std::vector<T> java(rnn4j::kReduceLanes, T(0));
+        for (int i = 0; i < n; ++i) {
+            java[i % rnn4j::kReduceLanes] += items[i];
+        }
+        for (int s = rnn4j::kReduceLanes / 2; s > 0; s /= 2) {
+            for (int t = 0; t < s; ++t) {
+                java[t] = java[t] + java[t + s];
+            }
+        }
+        long double ref = 0, mag = 0;
+        for (T x : items) {
+            ref += x;
+            mag += std::fabs((long double) x);
+        }
+        Check<T> c("lane_tree.n" + std::to_string(n), n + 2.0);
+        c.value(0, got, ref, java[0], mag);
+    }
+}
+
+template <typename T>
+void test_generic_losses(std::mt19937_64& rng) {
+    for (int classes : {1, 2, 7, 300}) {
+        const int rows = 40;
+        std::vector<T> x = inputs<T>(rng, rows * classes, -10, 10, false);
+        for (int j = 0; j < classes; ++j) {
+            x[j] = (T) (x[j] + T(1000)); // a row of large logits: the log-sum-exp form stays finite
+        }
+        Check<T> cl("cross_entropy_row.c" + std::to_string(classes), classes + 8.0);
+        Check<T> cg("cross_entropy_grad_element.c" + std::to_string(classes), classes + 8.0);
+        std::uniform_int_distribution<int> pick(0, classes - 1);
+        for (int r = 0; r < rows; ++r) {
+            const T* row = x.data() + r * classes;
+            const int target = pick(rng);
+            const T scale = (T) (1.0 / rows);
+            // Java (CpuBackend64/32.crossEntropyRow and doCrossEntropyBackward), transcribed.
+            T jm = row[0];
+            for (int j = 1; j < classes; ++j) {
+                if (row[j] > jm) jm = row[j];
+            }
+            T js = 0;
+            for (int j = 0; j < classes; ++j) {
+                js += java_exp(row[j] - jm);
+            }
+            const T jl = -((row[target] - jm) - java_log(js));
+            // Reference: the exact math on the inputs.
+            long double lm = row[0];
+            for (int j = 1; j < classes; ++j) lm = std::max(lm, (long double) row[j]);
+            long double ls = 0;
+            for (int j = 0; j < classes; ++j) ls += expl((long double) row[j] - lm);
+            const long double rl = logl(ls) - ((long double) row[target] - lm);
+            cl.value(r, rnn4j::cross_entropy_row(row, classes, target), rl, jl, 1.0L + std::fabs(logl(ls)));
+            const T m = rnn4j::row_max(row, classes);
+            const T s = rnn4j::row_sum_exp(row, classes, m);
+            for (int j = 0; j < classes; ++j) {
+                const T jp = java_exp(row[j] - jm) / js;
+                const T jg = (j == target ? jp - 1 : jp) * scale;
+                const long double rp = expl((long double) row[j] - lm) / ls;
+                cg.value(r * classes + j, rnn4j::cross_entropy_grad_element(row[j], m, s, j == target, scale),
+                         (rp - (j == target ? 1.0L : 0.0L)) * scale, jg, (long double) scale);
+            }
+        }
+        expect(std::isnan((double) rnn4j::cross_entropy_row(x.data(), classes, -1)),
+               "cross_entropy_row of a bad target is NaN " + std::string(type_name<T>()));
+    }
+    const int n = 3000;
+    const std::vector<T> p = inputs<T>(rng, n, -4, 4, true);
+    const std::vector<T> t = inputs<T>(rng, n, -4, 4, false);
+    Check<T> cm("mse_term", 2), cd("mse_grad_element", 2);
+    const T scale = (T) (2.0 / 3000);
+    for (int i = 0; i < n; ++i) {
+        const T d = p[i] - t[i];
+        const long double ld = (long double) p[i] - t[i];
+        cm.value(i, rnn4j::mse_term(p[i], t[i]), ld * ld, d * d, 0);
+        cd.value(i, rnn4j::mse_grad_element(p[i], t[i], scale), ld * scale, d * scale, 0);
+    }
+}
+
+template <typename T>
+void test_reduce_elements(std::mt19937_64& rng) {
+    const int n = 3000;
+    const std::vector<T> x = inputs<T>(rng, n, -5, 5, true);
+    const std::vector<T> b = inputs<T>(rng, n, -5, 5, false);
+    Check<T> ca("bias_add_element"), cs("square_term");
+    for (int i = 0; i < n; ++i) {
+        ca.value(i, rnn4j::bias_add_element(x[i], b[i]), (long double) x[i] + b[i], x[i] + b[i],
+                 std::fabs((long double) x[i]) + std::fabs((long double) b[i]));
+        cs.value(i, rnn4j::square_term(x[i]), (long double) x[i] * x[i], x[i] * x[i]);
+    }
+    Check<T> cc("clip_coefficient", 4);
+    const T norms[] = {T(10), T(0.5), T(3.7), T(0), T(1e30), T(2), T(1e-7)};
+    const T maxes[] = {T(1), T(1), T(2.5), T(1), T(1e-3), T(0), T(5)};
+    for (int i = 0; i < 7; ++i) {
+        // Java: c = 1 / (total + (T) 1e-6) * (T) maxNorm; c > 1 ? 1 : c.
+        T jc = T(1) / (norms[i] + (T) 1e-6) * maxes[i];
+        jc = jc > 1 ? T(1) : jc;
+        long double rc = (long double) maxes[i] / ((long double) norms[i] + (long double) (T) 1e-6);
+        rc = rc > 1 ? 1.0L : rc;
+        cc.value(i, rnn4j::clip_coefficient(norms[i], maxes[i]), rc, jc);
+    }
+    expect(std::isnan((double) rnn4j::clip_coefficient(std::numeric_limits<T>::quiet_NaN(), T(1))),
+           "clip_coefficient keeps NaN " + std::string(type_name<T>()));
+}
+
+void test_philox() {
+    // Random123 kat_vectors: counter[4] key[2] -> output[4].
+    const unsigned int kat[3][10] = {
+        {0, 0, 0, 0, 0, 0, 0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u},
+        {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0x408f276du, 0x41c83b0eu,
+         0xa20bc7c6u, 0x6d5451fdu},
+        {0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u, 0xa4093822u, 0x299f31d0u, 0xd16cfe09u, 0x94fdccebu,
+         0x5001e420u, 0x24126ea1u}};
+    for (int k = 0; k < 3; ++k) {
+        unsigned int out[4];
+        rnn4j::philox4x32_10(kat[k][0], kat[k][1], kat[k][2], kat[k][3], kat[k][4], kat[k][5], out);
+        expect(out[0] == kat[k][6] && out[1] == kat[k][7] && out[2] == kat[k][8] && out[3] == kat[k][9],
+               "philox4x32_10 known answer " + std::to_string(k));
+    }
+    expect(rnn4j::dropout_mask(5u, 6u, 2.0) == 0.0 && rnn4j::dropout_mask(6u, 6u, 2.0) == 2.0 &&
+               rnn4j::dropout_mask(0xffffffffu, 0u, 1.5f) == 1.5f && rnn4j::dropout_mask(0u, 1u, 1.5f) == 0.0f,
+           "dropout_mask: dropped below the threshold");
+}
+
+template <typename T>
+T rnd(double x) {
+    return (T) x;
+}
+
+template <typename T>
+void test_optimizers(std::mt19937_64& rng) {
+    const int n = 500;
+    const double hyper[3][5] = {{1e-3, 0.9, 0.999, 1e-8, 0}, {0.05, 0.9, 0.99, 1e-6, 0.01}, {0.1, 0.3, 0.5, 1e-3, 0.1}};
+    for (int h = 0; h < 3; ++h) {
+        const double lr = hyper[h][0], beta1 = hyper[h][1], beta2 = hyper[h][2], eps = hyper[h][3], wd = hyper[h][4];
+        std::vector<T> p = inputs<T>(rng, n, -1, 1, false), m(n, T(0)), v(n, T(0));
+        std::vector<T> jp = p, jm = m, jv = v;
+        std::vector<long double> rp(p.begin(), p.end()), rm(n, 0), rv(n, 0);
+        Check<T> cp("adam_element.h" + std::to_string(h), 64);
+        for (int step = 1; step <= 5; ++step) {
+            const std::vector<T> g = inputs<T>(rng, n, -2, 2, false);
+            double negStepSize, bc2Sqrt;
+            rnn4j::adam_step_scalars((double) (T) step, lr, beta1, beta2, negStepSize, bc2Sqrt);
+            expect(negStepSize == -(lr / (1 - std::pow(beta1, (double) step))) &&
+                       bc2Sqrt == std::sqrt(1 - std::pow(beta2, (double) step)),
+                   "adam_step_scalars " + std::to_string(step));
+            const T w = rnd<T>(1 - beta1), b2 = rnd<T>(beta2), omb2 = rnd<T>(1 - beta2);
+            const T e = rnd<T>(eps), wdT = rnd<T>(wd), nss = (T) negStepSize, bcs = (T) bc2Sqrt;
+            for (int i = 0; i < n; ++i) {
+                p[i] = rnn4j::adam_element(p[i], g[i], m[i], v[i], nss, bcs, w, b2, omb2, e, wdT, wd != 0);
+                // Java, CpuBackend lines.
+                T gi = g[i];
+                if (wd != 0) gi = gi + wdT * jp[i];
+                jm[i] = w < 0.5 ? jm[i] + w * (gi - jm[i]) : gi - (gi - jm[i]) * (1 - w);
+                jv[i] = jv[i] * b2 + omb2 * gi * gi;
+                const T denom = java_sqrt(jv[i]) / bcs + e;
+                jp[i] = jp[i] + nss * jm[i] / denom;
+                // Reference: PyTorch's formulas exactly, from the previous step's reference state.
+                long double lg = g[i];
+                if (wd != 0) lg += (long double) wd * rp[i];
+                rm[i] = beta1 * rm[i] + (1 - (long double) beta1) * lg;
+                rv[i] = beta2 * rv[i] + (1 - (long double) beta2) * lg * lg;
+                const long double bc1 = 1 - powl(beta1, step), bc2 = 1 - powl(beta2, step);
+                rp[i] -= lr / bc1 * rm[i] / (sqrtl(rv[i]) / sqrtl(bc2) + eps);
+            }
+        }
+        for (int i = 0; i < n; ++i) {
+            // The reference runs five steps in exact arithmetic: the tolerance covers five steps of rounding of
+            // moves of size about lr.
+            cp.value(i, p[i], rp[i], jp[i], 1.0L + 10 * lr);
+        }
+    }
+    Check<T> cs("sgd_momentum_element", 8);
+    std::vector<T> p = inputs<T>(rng, n, -1, 1, false), buf(n, T(7)), jp = p, jb = buf;
+    std::vector<long double> rp(p.begin(), p.end()), rb(n, 0);
+    const T negLr = rnd<T>(-0.05), mom = rnd<T>(0.9), wd = rnd<T>(0.01);
+    for (int step = 0; step < 4; ++step) {
+        const std::vector<T> g = inputs<T>(rng, n, -2, 2, false);
+        for (int i = 0; i < n; ++i) {
+            p[i] = rnn4j::sgd_momentum_element(p[i], g[i], buf[i], step == 0, negLr, mom, wd, true);
+            T gi = g[i] + wd * jp[i];
+            jb[i] = step == 0 ? gi : jb[i] * mom + gi;
+            jp[i] = jp[i] + negLr * jb[i];
+            const long double lg = g[i] + (long double) wd * rp[i];
+            rb[i] = step == 0 ? lg : (long double) mom * rb[i] + lg;
+            rp[i] += (long double) negLr * rb[i];
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        cs.value(i, p[i], rp[i], jp[i], 2.0L);
+    }
+}
+
 template <typename T>
 void test_all(std::mt19937_64& rng) {
     test_activations<T>(rng);
     test_seed_lstm<T>(rng);
     test_standard_lstm<T>(rng);
-    test_losses<T>(rng);
     test_sum_rows_and_sgd<T>(rng);
     test_gemm<T>(rng);
+    test_indices_and_reduction<T>(rng);
+    test_generic_losses<T>(rng);
+    test_reduce_elements<T>(rng);
+    test_optimizers<T>(rng);
 }
 
 } // namespace
@@ -603,6 +805,7 @@ int main() {
     std::mt19937_64 rng(20240611);
     test_all<float>(rng);
     test_all<double>(rng);
+    test_philox();
     std::printf("%d checks, %d failed\n", g_checks, g_failures);
     return g_failures == 0 ? 0 : 1;
 }

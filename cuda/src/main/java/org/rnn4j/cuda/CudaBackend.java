@@ -25,8 +25,10 @@ import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasPointerMode;
 import jcuda.runtime.cudaStream_t;
 import org.rnn4j.backend.AbstractBackend;
+import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backend.Replay;
 import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.kernels.KernelImages;
 
@@ -405,22 +407,6 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
-                                             Buffer absErrorSum, boolean accumulate) {
-        bind();
-        launch1d(CudaKernels.SIGMOID_SQUARED_ERROR_LOSS, batch, args().i(batch).i(outputs).ptr(ptr(out))
-                .ptr(ptr(target)).ptr(ptr(dPreact)).ptr(ptr(absErrorSum)).flag(accumulate));
-    }
-
-    @Override
-    protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh, Buffer lossSum,
-                                         boolean accumulate) {
-        bind();
-        launch1d(CudaKernels.SEED_LSTM_SQUARED_LOSS, batch * hidden, args().i(batch).i(hidden).ptr(ptr(h))
-                .ptr(ptr(target)).ptr(ptr(dh)).ptr(ptr(lossSum)).flag(accumulate));
-    }
-
-    @Override
     protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         bind();
         launch1d(CudaKernels.SUM_ROWS, cols, args().i(rows).i(cols).ptr(ptr(src)).ptr(ptr(dst)).flag(accumulate));
@@ -431,6 +417,171 @@ public final class CudaBackend extends AbstractBackend {
         bind();
         int n = params.length();
         launch1d(CudaKernels.SGD_UPDATE, n, args().i(n).ptr(ptr(params)).ptr(ptr(grads)).scalar(learningRate));
+    }
+
+    /** One block of {@link Backend#REDUCE_LANES} threads per chunk: the deterministic reduction's launches. */
+    private void launchLanes(String kernel, int blocks, KernelArgs args) {
+        JCudaDriver.cuLaunchKernel(kernels.get(kernel), blocks, 1, 1, Backend.REDUCE_LANES, 1, 1, 0, stream,
+                args.toPointer(), null);
+    }
+
+    /** Chunks of the deterministic reduction of {@code n} items (Backend's class comment). */
+    private static int chunks(int n, int chunk) {
+        return (int) (((long) n + chunk - 1) / chunk);
+    }
+
+    @Override
+    protected void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                         boolean mean) {
+        bind();
+        if (mean) {
+            int chunk = Backend.reduceChunk(rows, Backend.REDUCE_BASE_ROWS);
+            int chunks = chunks(rows, chunk);
+            launchLanes(CudaKernels.CROSS_ENTROPY_MEAN_PARTIAL, chunks, args().i(rows).i(classes).i(chunk)
+                    .ptr(ptr(logits)).ptr(ptr(targets)));
+            launchLanes(CudaKernels.MEAN_FINISH, 1, args().i(chunks).i(rows).ptr(ptr(loss)));
+        } else {
+            launch1d(CudaKernels.CROSS_ENTROPY_FORWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
+                    .ptr(ptr(targets)).ptr(ptr(loss)));
+        }
+    }
+
+    @Override
+    protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                          Buffer dLogits) {
+        bind();
+        launch1d(CudaKernels.CROSS_ENTROPY_BACKWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
+                .ptr(ptr(targets)).scalar(scale).ptr(ptr(dLogits)));
+    }
+
+    @Override
+    protected void doMseForward(Buffer pred, Buffer target, Buffer loss) {
+        bind();
+        int n = pred.length();
+        int chunk = Backend.reduceChunk(n, Backend.REDUCE_BASE_ELEMENTS);
+        int chunks = chunks(n, chunk);
+        if (chunks > 0) {
+            launchLanes(CudaKernels.MSE_PARTIAL, chunks, args().i(n).i(chunk).ptr(ptr(pred)).ptr(ptr(target)));
+        }
+        launchLanes(CudaKernels.MEAN_FINISH, 1, args().i(chunks).i(n).ptr(ptr(loss)));
+    }
+
+    @Override
+    protected void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+        bind();
+        int n = pred.length();
+        if (n > 0) {
+            launch1d(CudaKernels.MSE_BACKWARD, n, args().i(n).ptr(ptr(pred)).ptr(ptr(target)).scalar(scale)
+                    .ptr(ptr(dPred)));
+        }
+    }
+
+    @Override
+    protected void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+        bind();
+        int n = indices.length();
+        if (n > 0) {
+            launch1d(CudaKernels.EMBEDDING_FORWARD, n * dim, args().i(n).i(dim).i(vocab).ptr(ptr(table))
+                    .ptr(ptr(indices)).ptr(ptr(out)));
+        }
+    }
+
+    /** Threads the embedding gradient aims for: each owns some rows of one column and walks every index. */
+    private static final int EMBEDDING_THREADS = 65536;
+
+    @Override
+    protected void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                       boolean accumulate) {
+        bind();
+        // The vocabulary in parts of rowsPerPart rows; thread (part, e) owns its part's rows of column e. Any
+        // partition gives the same result (each element sums in ascending i); this one aims at about 65536 threads.
+        int wanted = (int) Math.min(vocab, Math.max(1, (EMBEDDING_THREADS + (long) dim - 1) / dim));
+        int rowsPerPart = (vocab + wanted - 1) / wanted;
+        int parts = (vocab + rowsPerPart - 1) / rowsPerPart;
+        launch1d(CudaKernels.EMBEDDING_BACKWARD, parts * dim, args().i(indices.length()).i(dim).i(vocab)
+                .i(rowsPerPart).i(parts).ptr(ptr(indices)).ptr(ptr(dOut)).ptr(ptr(dTable)).flag(accumulate));
+    }
+
+    @Override
+    protected void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+        bind();
+        launch1d(CudaKernels.BIAS_ADD, rows * cols, args().i(rows).i(cols).ptr(ptr(x)).ptr(ptr(bias)).ptr(ptr(y)));
+    }
+
+    @Override
+    protected void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+        bind();
+        int n = x.length();
+        if (n > 0) {
+            long threshold = Philox.dropThreshold(p);
+            double scale = precision() == Precision.FLOAT32 ? 1 / (float) (1 - p) : 1 / (1 - p);
+            launch1d(CudaKernels.DROPOUT_FORWARD, (int) ((n + 3L) / 4), args().i(n).ptr(ptr(x)).i((int) seed)
+                    .i((int) (seed >>> 32)).i((int) offset).i((int) (offset >>> 32)).i((int) threshold)
+                    .scalar(scale).ptr(ptr(mask)).ptr(ptr(y)));
+        }
+    }
+
+    @Override
+    protected void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+        bind();
+        int n = dy.length();
+        if (n > 0) {
+            launch1d(CudaKernels.DROPOUT_BACKWARD, n, args().i(n).ptr(ptr(dy)).ptr(ptr(mask)).ptr(ptr(dx)));
+        }
+    }
+
+    @Override
+    protected void doL2Norm(Buffer x, Buffer norm) {
+        bind();
+        int n = x.length();
+        int chunk = Backend.reduceChunk(n, Backend.REDUCE_BASE_ELEMENTS);
+        int chunks = chunks(n, chunk);
+        if (chunks > 0) {
+            launchLanes(CudaKernels.L2NORM_PARTIAL, chunks, args().i(n).i(chunk).ptr(ptr(x)));
+        }
+        launchLanes(CudaKernels.L2NORM_FINISH, 1, args().i(chunks).ptr(ptr(norm)));
+    }
+
+    @Override
+    protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+        bind();
+        launch1d(CudaKernels.CLIP_COEFFICIENT, 1, args().ptr(ptr(norm)).scalar(maxNorm).ptr(ptr(coef)));
+    }
+
+    @Override
+    protected void doScaleBy(Buffer x, Buffer factor) {
+        bind();
+        int n = x.length();
+        if (n > 0) {
+            launch1d(CudaKernels.SCALE_BY, n, args().i(n).ptr(ptr(x)).ptr(ptr(factor)));
+        }
+    }
+
+    @Override
+    protected void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr,
+                                double beta1, double beta2, double eps, double weightDecay) {
+        bind();
+        // The step count first (as PyTorch), and the step's scalars in double, then the elementwise update.
+        launch1d(CudaKernels.ADAM_PREPARE, 1, args().ptr(ptr(step)).f64(lr).f64(beta1).f64(beta2));
+        int n = params.length();
+        if (n > 0) {
+            launch1d(CudaKernels.ADAM_UPDATE, n, args().i(n).ptr(ptr(params)).ptr(ptr(grads)).ptr(ptr(expAvg))
+                    .ptr(ptr(expAvgSq)).scalar(1 - beta1).scalar(beta2).scalar(1 - beta2).scalar(eps)
+                    .scalar(weightDecay).flag(weightDecay != 0));
+        }
+    }
+
+    @Override
+    protected void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
+                                       double momentum, double weightDecay) {
+        bind();
+        launch1d(CudaKernels.SGD_PREPARE, 1, args().ptr(ptr(step)));
+        int n = params.length();
+        if (n > 0) {
+            launch1d(CudaKernels.SGD_MOMENTUM_UPDATE, n, args().i(n).ptr(ptr(params)).ptr(ptr(grads))
+                    .ptr(ptr(momentumBuffer)).scalar(-lr).scalar(momentum).scalar(weightDecay)
+                    .flag(weightDecay != 0));
+        }
     }
 
     /**

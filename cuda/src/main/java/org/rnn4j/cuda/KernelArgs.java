@@ -36,6 +36,12 @@ final class KernelArgs {
         return this;
     }
 
+    /** A {@code double} whatever the precision (the scalars some kernels compute with in double). */
+    KernelArgs f64(double value) {
+        args.add(Pointer.to(new double[] {value}));
+        return this;
+    }
+
     KernelArgs ptr(CUdeviceptr pointer) {
         args.add(Pointer.to(pointer));
         return this;

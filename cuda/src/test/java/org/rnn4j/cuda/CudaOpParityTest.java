@@ -298,34 +298,6 @@ class CudaOpParityTest {
                 (b, v) -> b.standardLstmCellBackward(batch, hidden, v[0], v[1], v[2], v[3], v[4], v[5], v[4]));
     }
 
-    @ParameterizedTest(name = "{0} B={1} H={2}")
-    @MethodSource("cellShapes")
-    void losses(Precision p, int batch, int width) {
-        SplittableRandom rng = new SplittableRandom(7 + batch * 31L + width);
-        Backend ref = reference(p);
-        Backend got = candidate(p, false);
-        int n = batch * width;
-        double tol = 8 * u(p);
-        double sumTol = 2 * (width + 2) * u(p) * width; // |terms| <= 1
-        double[] out = random(rng, n, 0.5);
-        for (int i = 0; i < n; i++) {
-            out[i] += 0.5;
-        }
-        double[] target = new double[n];
-        for (int i = 0; i < n; i++) {
-            target[i] = rng.nextInt(2);
-        }
-        for (boolean acc : new boolean[] {false, true}) {
-            compare("sigmoidSquaredErrorLoss accumulate=" + acc, ref, got, new double[][] {out, target, nan(n),
-                    random(rng, batch, 3)}, new int[] {2, 3}, tol, new double[][] {{tol}, {sumTol}},
-                    (b, v) -> b.sigmoidSquaredErrorLoss(batch, width, v[0], v[1], v[2], v[3], acc));
-            compare("seedLstmSquaredLoss accumulate=" + acc, ref, got, new double[][] {random(rng, n, 1),
-                    random(rng, batch, 1), nan(n), random(rng, batch, 3)}, new int[] {2, 3}, tol,
-                    new double[][] {{tol}, {tol}},
-                    (b, v) -> b.seedLstmSquaredLoss(batch, width, v[0], v[1], v[2], v[3], acc));
-        }
-    }
-
     static Stream<Arguments> sumShapes() {
         int[][] shapes = {{1, 1}, {1, 300}, {7, 3}, {256, 5}, {1000, 257}, {3, 4000}};
         List<Arguments> out = new ArrayList<>();

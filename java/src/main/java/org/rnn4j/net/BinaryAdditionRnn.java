@@ -3,6 +3,7 @@ package org.rnn4j.net;
 import java.util.List;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.Precision;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -85,11 +86,11 @@ public final class BinaryAdditionRnn implements AutoCloseable {
     }
 
     /**
-     * Elements of one {@link Workspace}: {@code 41*B + 11*B*H} for the 8 steps (inputs, targets, the 9 hidden states,
-     * outputs and their deltas, the error sums, two hidden deltas).
+     * Elements of one {@link Workspace}: {@code 40*B + 11*B*H} for the 8 steps (inputs, targets, the 9 hidden states,
+     * outputs and their deltas, two hidden deltas).
      */
     public static long workspaceElements(int batch, int hidden) {
-        return 41L * batch + 11L * batch * hidden;
+        return 40L * batch + 11L * batch * hidden;
     }
 
     /** A workspace for batches of {@code batch} problems. */
@@ -109,7 +110,13 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         backward(ws);
     }
 
-    /** Forward only (outputs, and with {@code withLoss} the output deltas and absolute errors). */
+    /**
+     * Forward only (outputs, and with {@code withLoss} the output deltas). The loss's gradient with respect to the
+     * output pre-activation, {@code (out - y) * (out * (1 - out))}, is composed of two generic operations: the
+     * squared error's gradient with scale 1 ({@code out - y}, the same number as the seed's {@code -(y - out)}), then
+     * the sigmoid's delta. The seed's reported error is computed on the host from the outputs
+     * ({@link Workspace#absoluteErrors()}).
+     */
     public void forward(Workspace ws, boolean withLoss) {
         int b = ws.batch;
         int h = hidden;
@@ -128,8 +135,9 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             backend.gemm(false, false, b, OUTPUTS, h, 1, hCur, h, w1, OUTPUTS, 0, out, OUTPUTS);
             backend.sigmoidForward(out, out);
             if (withLoss) {
-                backend.sigmoidSquaredErrorLoss(b, OUTPUTS, out, ws.step(ws.y, t, OUTPUTS),
-                        ws.step(ws.dOut, t, OUTPUTS), ws.absError, t > 0);
+                Buffer dOut = ws.step(ws.dOut, t, OUTPUTS);
+                backend.mseBackward(out, ws.step(ws.y, t, OUTPUTS), 1, dOut); // out - y
+                backend.sigmoidBackward(dOut, out, dOut);                      // * out * (1 - out)
             }
         }
     }
@@ -177,7 +185,6 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         private final Buffer hiddens;    // (T + 1, B, H); slot 0 stays zero, the state before the first step
         private final Buffer out;        // (T, B, 1) output probabilities
         private final Buffer dOut;       // (T, B, 1) dL/d(output pre-activation)
-        private final Buffer absError;   // (B) sum over steps of |y - out|, the seed's "overallError"
         private final Buffer[] hiddenDelta = new Buffer[2]; // (B, H) each: this step's and the next step's
         private final double[] hostX;
         private final double[] hostY;
@@ -194,7 +201,6 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             hiddens = backend.allocate(Math.multiplyExact(steps + batch, hidden));
             out = backend.allocate(steps * OUTPUTS);
             dOut = backend.allocate(steps * OUTPUTS);
-            absError = backend.allocate(batch);
             hiddenDelta[0] = backend.allocate(batch * hidden);
             hiddenDelta[1] = backend.allocate(batch * hidden);
             hostX = new double[steps * INPUTS];
@@ -244,9 +250,24 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             return sums;
         }
 
-        /** The seed's "overallError" of each problem after a forward with the loss. Waits for the device. */
+        /**
+         * The seed's "overallError" of each problem after a forward: {@code sum_t |y_t - out_t|}, added over the
+         * steps in order from 0, in the backend's precision (float32 rounds every step). Waits for the device.
+         */
         public double[] absoluteErrors() {
-            return backend.download(absError);
+            backend.download(out, hostOut, 0);
+            boolean f32 = backend.precision() == Precision.FLOAT32;
+            double[] errors = new double[batch];
+            for (int r = 0; r < batch; r++) {
+                double err = 0;
+                for (int t = 0; t < BITS; t++) {
+                    double miss = hostY[t * batch + r] - hostOut[t * batch + r]; // the seed's layer_2_error
+                    err += Math.abs(f32 ? (float) miss : miss);
+                    err = f32 ? (float) err : err;
+                }
+                errors[r] = err;
+            }
+            return errors;
         }
 
         /** The output probabilities {@code (T, B)}, time-major, bit 0 first. Waits for the device. */
@@ -264,7 +285,7 @@ public final class BinaryAdditionRnn implements AutoCloseable {
 
         @Override
         public void close() {
-            for (Buffer buf : new Buffer[] {x, y, hiddens, out, dOut, absError, hiddenDelta[0], hiddenDelta[1]}) {
+            for (Buffer buf : new Buffer[] {x, y, hiddens, out, dOut, hiddenDelta[0], hiddenDelta[1]}) {
                 buf.close();
             }
         }

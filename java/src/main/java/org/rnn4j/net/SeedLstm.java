@@ -4,6 +4,7 @@ import java.util.List;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.GateLayout;
+import org.rnn4j.backend.Precision;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -131,7 +132,8 @@ public final class SeedLstm implements AutoCloseable {
 
     /**
      * Elements of one {@link Workspace}: {@code T*B*(X + 11H + 1) + 3*B*H + B} (the concatenated inputs, targets,
-     * gates, cell states, outputs and pre-activation gradients; the zero state, two per-step gradients, the loss).
+     * gates, cell states, outputs and pre-activation gradients; the zero state, two per-step gradients, one column of
+     * {@code h}).
      */
     public static long workspaceElements(int steps, int batch, int inputDim, int hidden) {
         return (long) steps * batch * (inputDim + 11L * hidden + 1) + 3L * batch * hidden + batch;
@@ -183,8 +185,13 @@ public final class SeedLstm implements AutoCloseable {
         for (int t = ws.steps - 1; t >= 0; t--) {
             boolean last = t == ws.steps - 1;
             Buffer dz = ws.stepOf(ws.dPreact, t, g4);       // (B, 4H)
-            // dh = dL_t/dh (written) + dz_{t+1} . W[:, X:] (the gradient through the next step's [x, h])
-            backend.seedLstmSquaredLoss(b, h, ws.stateAt(ws.h, t), ws.targetAt(t), ws.dh, ws.loss, !last);
+            // dh = dL_t/dh (written) + dz_{t+1} . W[:, X:] (the gradient through the next step's [x, h]).
+            // dL_t/dh = 2 * (h[:, 0] - y) in column 0, zero elsewhere, from generic operations: zero dh, gather
+            // column 0, the squared error's gradient with scale 2 ((h - y) * 2, the seed's 2 * diff), scatter back.
+            backend.copyMatrix(b, h, ws.zeros, h, ws.dh, h);
+            backend.copyMatrix(b, 1, ws.stateAt(ws.h, t), h, ws.column, 1);
+            backend.mseBackward(ws.column, ws.targetAt(t), 2, ws.column);
+            backend.copyMatrix(b, 1, ws.column, 1, ws.dh, h);
             if (!last) {
                 // One GEMM per gate, added in the seed's order (i, f, o, g), as its dxc is summed
                 Buffer dzNext = ws.stepOf(ws.dPreact, t + 1, g4);
@@ -219,7 +226,7 @@ public final class SeedLstm implements AutoCloseable {
         private final Buffer dPreact;  // (T, B, 4H) dL/d(gate pre-activations)
         private final Buffer dh;       // (B, H) total gradient reaching the current step's h
         private final Buffer ds;       // (B, H) cell-state gradient carried to the previous step
-        private final Buffer loss;     // (B) loss summed over the steps
+        private final Buffer column;   // (B) h[:, 0] of one step, then its loss gradient
         private final double[] hostH0;
 
         private Workspace(int steps, int batch) {
@@ -242,7 +249,7 @@ public final class SeedLstm implements AutoCloseable {
             dPreact = backend.allocate(Math.multiplyExact(tb, g4));
             dh = backend.allocate(batch * hidden);
             ds = backend.allocate(batch * hidden);
-            loss = backend.allocate(batch);
+            column = backend.allocate(batch);
             hostH0 = new double[1];
         }
 
@@ -288,9 +295,29 @@ public final class SeedLstm implements AutoCloseable {
             return out;
         }
 
-        /** The loss of each sequence, summed over its steps, from the last backward. Waits for the device. */
+        /**
+         * The loss of each sequence, {@code sum_t (h_t[0] - y_t)^2}, added in the seed's order (from the last step
+         * back) in the backend's precision (float32 rounds every operation), from the outputs of the last forward.
+         * Waits for the device.
+         */
         public double[] losses() {
-            return backend.download(loss);
+            double[] hs = backend.download(h);
+            double[] ys = backend.download(target); // as the backend holds them (rounded in float32)
+            boolean f32 = backend.precision() == Precision.FLOAT32;
+            double[] out = new double[batch];
+            for (int r = 0; r < batch; r++) {
+                double sum = 0;
+                for (int t = steps - 1; t >= 0; t--) {
+                    int row = t * batch + r;
+                    double diff = hs[row * hidden] - ys[row];
+                    diff = f32 ? (float) diff : diff;
+                    double loss = f32 ? (float) (diff * diff) : diff * diff;
+                    sum = t == steps - 1 ? loss : sum + loss;
+                    sum = f32 ? (float) sum : sum;
+                }
+                out[r] = sum;
+            }
+            return out;
         }
 
         private Buffer stepOf(Buffer seq, int t, int width) {
@@ -325,7 +352,7 @@ public final class SeedLstm implements AutoCloseable {
 
         @Override
         public void close() {
-            for (Buffer buf : new Buffer[] {xc, target, gates, s, h, zeros, dPreact, dh, ds, loss}) {
+            for (Buffer buf : new Buffer[] {xc, target, gates, s, h, zeros, dPreact, dh, ds, column}) {
                 buf.close();
             }
         }

@@ -3,6 +3,7 @@ package org.rnn4j.train;
 import java.util.function.IntPredicate;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.Precision;
 import org.rnn4j.net.LstmLayer;
 import org.rnn4j.rng.NumpyRandom;
 
@@ -71,7 +72,7 @@ public final class LstmTrainer {
         LstmLayer net = new LstmLayer(backend, cell, config.inputDim(), hidden);
         try (LstmLayer.Workspace ws = net.workspace(steps, 1);
              Buffer y = backend.allocate(steps);     // (T) targets
-             Buffer loss = backend.allocate(1)) {     // the loss summed over the steps
+             Buffer h0 = backend.allocate(steps)) {  // (T) h_t[0], then the loss's gradient with respect to it
             if (cell == LstmLayer.Cell.SEED) {
                 net.initLikeSeed(rng, config.seed());
             } else {
@@ -81,23 +82,31 @@ public final class LstmTrainer {
             rng.randomSample(inputs); // [np.random.random(x_dim) for _ in y_list], after the parameters
             ws.setInputs(inputs);
             backend.upload(targets, y);
+            double[] yHeld = backend.download(y); // the targets as the backend holds them (rounded in float32)
+            boolean f32 = backend.precision() == Precision.FLOAT32;
             long start = System.nanoTime();
             for (int j = 0; j < config.iterations(); j++) {
                 net.forward(ws);
-                for (int t = 0; t < steps; t++) {
-                    backend.seedLstmSquaredLoss(1, hidden, ws.outputs().slice(t * hidden, hidden), y.slice(t, 1),
-                            ws.outputGrads().slice(t * hidden, hidden), loss, t > 0);
-                }
+                // The seed's loss, sum_t (h_t[0] - y_t)^2: its gradient 2 * (h_t[0] - y_t) goes into column 0 of
+                // the output gradients (their other columns stay zero, as allocated: nothing else writes them).
+                backend.copyMatrix(steps, 1, ws.outputs(), hidden, h0, 1);
+                backend.mseBackward(h0, y, 2, h0);
+                backend.copyMatrix(steps, 1, h0, 1, ws.outputGrads(), hidden);
                 net.backward(ws);
                 net.sgdStep(config.learningRate());
                 if (observe.test(j)) {
                     // The report shows this iteration's forward, as the seed's does: outputs before the update.
                     double[] h = ws.downloadOutputs(); // (T, 1, H)
                     double[] predictions = new double[steps];
+                    double loss = 0;
                     for (int t = 0; t < steps; t++) {
                         predictions[t] = h[t * hidden];
+                        // Summed over t ascending in the backend's precision, as the seed's loss op did.
+                        double diff = f32 ? (float) (h[t * hidden] - yHeld[t]) : h[t * hidden] - yHeld[t];
+                        double term = f32 ? (float) (diff * diff) : diff * diff;
+                        loss = f32 ? (float) (loss + term) : loss + term;
                     }
-                    listener.report(new Report(j, predictions, backend.download(loss)[0]));
+                    listener.report(new Report(j, predictions, loss));
                 }
                 listener.iterationDone(j);
             }

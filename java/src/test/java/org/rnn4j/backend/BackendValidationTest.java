@@ -469,49 +469,7 @@ class BackendValidationTest {
                 () -> be.standardLstmCellBackward(1, 1 << 30, one, one, one, one, one, one, one));
     }
 
-    // ---- losses, sumRows -------------------------------------------------------------------------------------------
-
-    @Test
-    void sigmoidSquaredErrorLossChecks() {
-        int o = 4;
-        Buffer out = buf(B * o, 0.25);
-        Buffer target = buf(B * o, 1.0);
-        Buffer d = buf(B * o);
-        Buffer err = buf(B);
-        assertDoesNotThrow(() -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, err, false));
-        rejectsArg("batch", () -> be.sigmoidSquaredErrorLoss(0, o, out, target, d, err, false));
-        rejectsArg("outputs", () -> be.sigmoidSquaredErrorLoss(B, 0, out, target, d, err, false));
-        rejectsArg("out", () -> be.sigmoidSquaredErrorLoss(B, o, buf(o), target, d, err, false));
-        rejectsArg("target", () -> be.sigmoidSquaredErrorLoss(B, o, out, buf(o), d, err, false));
-        rejectsArg("dPreact", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, buf(o), err, false));
-        rejectsArg("absErrorSum", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, buf(B + 1), true));
-        rejects("dPreact must not overlap out", () -> be.sigmoidSquaredErrorLoss(B, o, out, target, out, err, false));
-        rejects("dPreact must not overlap target",
-                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, target, err, false));
-        rejects("absErrorSum must not overlap dPreact",
-                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, d.slice(0, B), false));
-        rejects("absErrorSum must not overlap out",
-                () -> be.sigmoidSquaredErrorLoss(B, o, out, target, d, out.slice(B * o - B, B), false));
-    }
-
-    @Test
-    void seedLstmSquaredLossChecks() {
-        Buffer h = buf(B * H, 0.5);
-        Buffer target = buf(B, 1.0);
-        Buffer dh = buf(B * H);
-        Buffer loss = buf(B);
-        assertDoesNotThrow(() -> be.seedLstmSquaredLoss(B, H, h, target, dh, loss, true));
-        rejectsArg("batch", () -> be.seedLstmSquaredLoss(0, H, h, target, dh, loss, true));
-        rejectsArg("hidden", () -> be.seedLstmSquaredLoss(B, 0, h, target, dh, loss, true));
-        rejectsArg("h", () -> be.seedLstmSquaredLoss(B, H, buf(H), target, dh, loss, true));
-        rejectsArg("target", () -> be.seedLstmSquaredLoss(B, H, h, buf(B * H), dh, loss, true));
-        rejectsArg("dh", () -> be.seedLstmSquaredLoss(B, H, h, target, buf(B), loss, true));
-        rejectsArg("lossSum", () -> be.seedLstmSquaredLoss(B, H, h, target, dh, buf(1), true));
-        rejects("dh must not overlap h", () -> be.seedLstmSquaredLoss(B, H, h, target, h, loss, true));
-        rejects("lossSum must not overlap target", () -> be.seedLstmSquaredLoss(B, H, h, target, dh, target, true));
-        rejects("lossSum must not overlap dh",
-                () -> be.seedLstmSquaredLoss(B, H, h, target, dh, dh.slice(B * H - B, B), true));
-    }
+    // ---- sumRows ---------------------------------------------------------------------------------------------------
 
     @Test
     void sumRowsChecks() {
@@ -616,10 +574,21 @@ class BackendValidationTest {
                 buf(B * H), buf(B * H4), x15));
         calls.add(() -> be.standardLstmCellBackward(B, H, buf(B * H4), x15, buf(B * H), buf(B * H), buf(B * H),
                 buf(B * H4), buf(B * H)));
-        calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, x4, buf(4), buf(4), buf(1), false));
-        calls.add(() -> be.sigmoidSquaredErrorLoss(1, 4, buf(4), buf(4), buf(4), x1, true));
-        calls.add(() -> be.seedLstmSquaredLoss(1, 4, x4, buf(1), buf(4), buf(1), false));
-        calls.add(() -> be.seedLstmSquaredLoss(1, 4, buf(4), buf(1), buf(4), x1, true));
+        calls.add(() -> be.crossEntropyForward(1, 4, x4, buf(1, 0), buf(1), true));
+        calls.add(() -> be.crossEntropyForward(1, 4, buf(4), x1, buf(1), true));
+        calls.add(() -> be.crossEntropyBackward(1, 4, buf(4), buf(1, 0), 1, x4));
+        calls.add(() -> be.mseForward(x4, buf(4), buf(1)));
+        calls.add(() -> be.mseBackward(buf(4), buf(4), 1, x4));
+        calls.add(() -> be.embeddingForward(4, 1, x4, buf(1, 0), buf(1)));
+        calls.add(() -> be.embeddingBackward(4, 1, buf(1, 0), buf(1), x4, false));
+        calls.add(() -> be.biasAdd(1, 4, buf(4), x4, buf(4)));
+        calls.add(() -> be.dropoutForward(x4, 0.5, 1, 0, buf(4), buf(4)));
+        calls.add(() -> be.dropoutBackward(buf(4), x4, buf(4)));
+        calls.add(() -> be.l2Norm(x15, buf(1)));
+        calls.add(() -> be.clipCoefficient(x1, 1, buf(1)));
+        calls.add(() -> be.scaleBy(buf(4), x1));
+        calls.add(() -> be.adamUpdate(buf(4), buf(4), buf(4), buf(4), x1, 0.1, 0.9, 0.999, 1e-8, 0));
+        calls.add(() -> be.sgdMomentumUpdate(buf(4), buf(4), x4, buf(1), 0.1, 0.9, 0));
         calls.add(() -> be.sumRows(1, 4, x4, buf(4), false));
         calls.add(() -> be.sumRows(1, 4, buf(4), x4, true));
         calls.add(() -> be.sgdUpdate(x4, buf(4), 0.1));
@@ -747,8 +716,8 @@ class BackendValidationTest {
 
         Buffer d = buf(4, Double.NaN);
         Buffer err = buf(1, Double.NaN);
-        rejectsArg("absErrorSum", () -> be.sigmoidSquaredErrorLoss(2, 2, buf(4), buf(4), d, buf(1), false));
-        rejectsArg("dPreact", () -> be.sigmoidSquaredErrorLoss(1, 4, buf(4), buf(4), buf(3), err, false));
+        rejectsArg("targets", () -> be.crossEntropyBackward(2, 2, buf(4), buf(3, 0), 1, d));
+        rejectsArg("target", () -> be.mseForward(buf(4), buf(3), err));
         assertTrue(Arrays.stream(be.download(d)).allMatch(Double::isNaN));
         assertTrue(Arrays.stream(be.download(err)).allMatch(Double::isNaN));
     }
@@ -960,6 +929,5 @@ class BackendValidationTest {
         Buffer one = be.allocate(1);
         rejectsArg("4 * hidden", () -> be.seedLstmCellForward(1, 1 << 30, one, one, one, one, one, one));
         rejectsArg("4 * hidden", () -> be.seedLstmCellBackward(1, 1 << 30, one, one, one, one, one, one, one));
-        rejectsArg("batch * hidden", () -> be.seedLstmSquaredLoss(1 << 16, 1 << 16, one, one, one, one, false));
     }
 }

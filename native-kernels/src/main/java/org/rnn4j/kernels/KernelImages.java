@@ -25,7 +25,7 @@ public final class KernelImages {
 
     /** The kernel families, one fatbin each (and one {@code .cu} file each in {@code native-kernels/src/main/cuda}). */
     public static final List<String> FAMILIES = List.of("rnn_cell", "seed_lstm_cell", "standard_lstm_cell", "losses",
-            "reduce", "sgd", "gemm");
+            "reduce", "sgd", "gemm", "embedding", "dropout", "optim");
 
     /** Threads per block ({@code blockDim.x}) of every elementwise kernel's 1-D launch. */
     public static final int ELEMENTWISE_BLOCK = 256;

@@ -45,10 +45,16 @@ class KernelManifestTest {
         ENTRY_POINTS.put("seed_lstm_cell", List.of("rnn4j_seed_lstm_forward", "rnn4j_seed_lstm_backward"));
         ENTRY_POINTS.put("standard_lstm_cell",
                 List.of("rnn4j_standard_lstm_forward", "rnn4j_standard_lstm_backward"));
-        ENTRY_POINTS.put("losses", List.of("rnn4j_sigmoid_squared_error_loss", "rnn4j_seed_lstm_squared_loss"));
-        ENTRY_POINTS.put("reduce", List.of("rnn4j_sum_rows"));
+        ENTRY_POINTS.put("losses", List.of("rnn4j_cross_entropy_forward", "rnn4j_cross_entropy_mean_partial", "rnn4j_mean_finish",
+                "rnn4j_cross_entropy_backward", "rnn4j_mse_partial", "rnn4j_mse_backward"));
+        ENTRY_POINTS.put("reduce", List.of("rnn4j_sum_rows", "rnn4j_bias_add", "rnn4j_l2norm_partial",
+                "rnn4j_l2norm_finish", "rnn4j_clip_coefficient", "rnn4j_scale_by"));
         ENTRY_POINTS.put("sgd", List.of("rnn4j_sgd_update"));
         ENTRY_POINTS.put("gemm", List.of("rnn4j_gemm"));
+        ENTRY_POINTS.put("embedding", List.of("rnn4j_embedding_forward", "rnn4j_embedding_backward"));
+        ENTRY_POINTS.put("dropout", List.of("rnn4j_dropout_forward", "rnn4j_dropout_backward"));
+        ENTRY_POINTS.put("optim", List.of("rnn4j_adam_prepare", "rnn4j_adam_update", "rnn4j_sgd_prepare",
+                "rnn4j_sgd_momentum_update"));
     }
 
     private static String sha256(byte[]... parts) {
