@@ -544,7 +544,7 @@ public final class CpuBackend32 extends AbstractBackend {
     @Override
     protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
         float total = data(norm)[norm.offset()];
-        float c = 1 / (total + (float) 1e-6) * (float) maxNorm;
+        float c = 1 / (total + (float) 1e-6f) * (float) maxNorm;
         data(coef)[coef.offset()] = c > 1 ? 1 : c;
     }
 
@@ -572,7 +572,7 @@ public final class CpuBackend32 extends AbstractBackend {
         int vo = expAvgSq.offset();
         float t = sv[step.offset()] + 1;
         sv[step.offset()] = t;
-        // The step's scalars in float, as PyTorch computes them in Python, then rounded once to the precision.
+        // The step's scalars in double, as PyTorch computes them in Python, then rounded once to the precision.
         float negStepSize = (float) CpuScalars.adamNegStepSize(lr, beta1, t);
         float bc2Sqrt = (float) CpuScalars.adamBias2Sqrt(beta2, t);
         float w = (float) (1 - beta1);
@@ -582,7 +582,7 @@ public final class CpuBackend32 extends AbstractBackend {
         float e = (float) eps;
         float wd = (float) weightDecay;
         boolean decay = weightDecay != 0;
-        boolean small = w < 0.5;
+        boolean small = w < 0.5f;
         for (int i = 0; i < params.length(); i++) {
             float p = pv[po + i];
             float g = gv[go + i];

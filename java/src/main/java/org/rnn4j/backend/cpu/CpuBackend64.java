@@ -505,8 +505,8 @@ public final class CpuBackend64 extends AbstractBackend {
         int xo = x.offset();
         int mo = mask.offset();
         int yo = y.offset();
-        long threshold = Philox.dropThreshold(p);
-        double keep = (double) (1 - p);
+        long threshold = Philox.dropThreshold(p);  // f32: unchanged
+        double keep = (double) (1 - p);  // f32: float keep = (float) (1 - p);
         double scale = 1 / keep;
         int[] words = new int[4];
         for (int i = 0; i < x.length(); i++) {
@@ -574,15 +574,15 @@ public final class CpuBackend64 extends AbstractBackend {
         double t = sv[step.offset()] + 1;
         sv[step.offset()] = t;
         // The step's scalars in double, as PyTorch computes them in Python, then rounded once to the precision.
-        double negStepSize = (double) CpuScalars.adamNegStepSize(lr, beta1, t);
-        double bc2Sqrt = (double) CpuScalars.adamBias2Sqrt(beta2, t);
-        double w = (double) (1 - beta1);
+        double negStepSize = (double) CpuScalars.adamNegStepSize(lr, beta1, t);  // f32: float negStepSize = (float) CpuScalars.adamNegStepSize(lr, beta1, t);
+        double bc2Sqrt = (double) CpuScalars.adamBias2Sqrt(beta2, t);  // f32: float bc2Sqrt = (float) CpuScalars.adamBias2Sqrt(beta2, t);
+        double w = (double) (1 - beta1);  // f32: float w = (float) (1 - beta1);
         double oneMinusW = 1 - w;
         double b2 = (double) beta2;
-        double oneMinusB2 = (double) (1 - beta2);
+        double oneMinusB2 = (double) (1 - beta2);  // f32: float oneMinusB2 = (float) (1 - beta2);
         double e = (double) eps;
         double wd = (double) weightDecay;
-        boolean decay = weightDecay != 0;
+        boolean decay = weightDecay != 0;  // f32: unchanged
         boolean small = w < 0.5;
         for (int i = 0; i < params.length(); i++) {
             double p = pv[po + i];
@@ -611,10 +611,10 @@ public final class CpuBackend64 extends AbstractBackend {
         int go = grads.offset();
         int bo = momentumBuffer.offset();
         boolean first = sv[step.offset()] == 0;
-        double negLr = (double) -lr;
+        double negLr = (double) -lr;  // f32: float negLr = (float) -lr;
         double mom = (double) momentum;
         double wd = (double) weightDecay;
-        boolean decay = weightDecay != 0;
+        boolean decay = weightDecay != 0;  // f32: unchanged
         for (int i = 0; i < params.length(); i++) {
             double p = pv[po + i];
             double g = gv[go + i];
