@@ -49,6 +49,8 @@ class KernelManifestTest {
         ENTRY_POINTS.put("reduce", List.of("rnn4j_sum_rows"));
         ENTRY_POINTS.put("sgd", List.of("rnn4j_sgd_update"));
         ENTRY_POINTS.put("gemm", List.of("rnn4j_gemm"));
+        ENTRY_POINTS.put("gemm_fast", List.of("rnn4j_gemm_fast"));
+        ENTRY_POINTS.put("reduce_chunks", List.of("rnn4j_sum_rows_chunks"));
     }
 
     private static String sha256(byte[]... parts) {
