@@ -28,6 +28,8 @@ final class CudaKernels implements AutoCloseable {
     static final String SUM_ROWS = "rnn4j_sum_rows";
     static final String SGD_UPDATE = "rnn4j_sgd_update";
     static final String GEMM = "rnn4j_gemm";
+    static final String GEMM_FAST = "rnn4j_gemm_fast";
+    static final String SUM_ROWS_CHUNKS = "rnn4j_sum_rows_chunks";
 
     private static final Map<String, String> FAMILY_OF = Map.ofEntries(
             Map.entry(SIGMOID_FORWARD, "rnn_cell"), Map.entry(SIGMOID_BACKWARD, "rnn_cell"),
@@ -35,7 +37,8 @@ final class CudaKernels implements AutoCloseable {
             Map.entry(STANDARD_LSTM_FORWARD, "standard_lstm_cell"),
             Map.entry(STANDARD_LSTM_BACKWARD, "standard_lstm_cell"),
             Map.entry(SIGMOID_SQUARED_ERROR_LOSS, "losses"), Map.entry(SEED_LSTM_SQUARED_LOSS, "losses"),
-            Map.entry(SUM_ROWS, "reduce"), Map.entry(SGD_UPDATE, "sgd"), Map.entry(GEMM, "gemm"));
+            Map.entry(SUM_ROWS, "reduce"), Map.entry(SGD_UPDATE, "sgd"), Map.entry(GEMM, "gemm"),
+            Map.entry(GEMM_FAST, "gemm_fast"), Map.entry(SUM_ROWS_CHUNKS, "reduce_chunks"));
 
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
