@@ -23,7 +23,7 @@ RES="$HERE/src/main/resources/org/rnn4j/kernels"
 MANIFEST="$RES/kernels.manifest"
 REPORT="$HERE/ptxas-sm90.txt"
 
-FAMILIES=(rnn_cell seed_lstm_cell standard_lstm_cell losses reduce sgd gemm embedding dropout optim)
+FAMILIES=(rnn_cell seed_lstm_cell standard_lstm_cell losses reduce sgd gemm embedding dropout optim gemm_fast reduce_chunks)
 # SASS for every architecture nvcc 13 can target from Turing on, PTX for the newest so that later GPUs JIT it.
 SASS_ARCHS=(75 80 86 87 88 89 90 100 103 110 120 121)
 PTX_ARCH=121

@@ -29,12 +29,13 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backend.Replay;
 import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.Philox;
+import org.rnn4j.backend.ColumnSums;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.kernels.KernelImages;
 
 /**
- * The CUDA backend: buffers in device memory, rnn4j's own kernels for the elementwise work, and GEMMs by cuBLAS (or the
- * built-in tiled kernel when cuBLAS cannot be loaded), all queued in order on one stream of the device's primary
+ * The CUDA backend: buffers in device memory, rnn4j's own kernels for the elementwise work, and GEMMs by cuBLAS or one
+ * of rnn4j's two GEMM kernels, fast or exact (the path is chosen by {@link GemmChoice}), all queued in order on one stream of the device's primary
  * context. No operation waits for the device except {@link #download} and {@link #synchronize}; {@link #upload} fills one
  * of two pinned host buffers and copies asynchronously (it waits only when that buffer's previous copy, two uploads
  * back, has not finished). {@link #record} captures a CUDA graph.
@@ -84,6 +85,11 @@ public final class CudaBackend extends AbstractBackend {
      */
     private final CUdeviceptr cublasWorkspace;
     private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+    /**
+     * The partial sums of the two-stage {@link #sumRows}: {@link ColumnSums#MAX_PARTIALS} elements, allocated once so
+     * that nothing is allocated while a graph is captured and a recorded graph's pointer stays valid.
+     */
+    private final CUdeviceptr sumScratch;
     /** Pinned host staging for transfers: two buffers, so one upload can fill while the other is still copying. */
     private final Staging[] staging = {new Staging(), new Staging()};
     private int nextStaging;
@@ -112,6 +118,7 @@ public final class CudaBackend extends AbstractBackend {
         CudaKernels loaded = null;
         cublasHandle handle = null;
         CUdeviceptr workspace = null;
+        CUdeviceptr scratch = null;
         try {
             JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle);
             owned.push(() -> JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle));
@@ -121,6 +128,10 @@ public final class CudaBackend extends AbstractBackend {
             CudaKernels k = new CudaKernels(precision);
             owned.push(k::close);
             loaded = k;
+            CUdeviceptr sums = new CUdeviceptr();
+            JCudaDriver.cuMemAlloc(sums, bytes(ColumnSums.MAX_PARTIALS));
+            owned.push(() -> JCudaDriver.cuMemFree(sums));
+            scratch = sums;
             if (gemmPath.cublas()) {
                 CUdeviceptr w = new CUdeviceptr();
                 JCudaDriver.cuMemAlloc(w, CUBLAS_WORKSPACE_BYTES);
@@ -147,6 +158,7 @@ public final class CudaBackend extends AbstractBackend {
         this.kernels = loaded;
         this.cublas = handle;
         this.cublasWorkspace = workspace;
+        this.sumScratch = scratch;
     }
 
     @Override
@@ -329,10 +341,28 @@ public final class CudaBackend extends AbstractBackend {
             }
             return;
         }
-        // The built-in kernel: one 16x16 tile of C per block, grid (ceil(n/16), ceil(m/16)). A grid's y dimension is
-        // limited to 65535 blocks, so taller products run in bands of rows: a band of C starts at row r0, and so does
-        // A's band (at element r0 of each row of the stored A when A is transposed).
+        if (gemmPath.kind() == GemmChoice.Kind.FAST) {
+            // The fast kernel: one square tile of C per block of 16x16 threads (128 float32, 64 float64), grid
+            // (ceil(n / tile), ceil(m / tile)); it handles the edges, any leading dimension and alignment itself.
+            int tile = KernelImages.fastGemmTile(precision() == Precision.FLOAT32);
+            int threads = KernelImages.FAST_GEMM_THREADS;
+            launchGemmBands(CudaKernels.GEMM_FAST, tile, threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta,
+                    c, ldc);
+            return;
+        }
+        // The exact kernel: one 16x16 tile of C per block, one output per thread, grid (ceil(n/16), ceil(m/16)).
         int tile = KernelImages.GEMM_TILE;
+        launchGemmBands(CudaKernels.GEMM, tile, tile, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /**
+     * Launches one of rnn4j's GEMM kernels, a tile x tile block of C per block of threads x threads threads. A grid's
+     * y dimension is limited to 65535 blocks, so taller products run in bands of rows: a band of C starts at row r0,
+     * and so does A's band (at element r0 of each row of the stored A when A is transposed).
+     */
+    private void launchGemmBands(String kernel, int tile, int threads, boolean transA, boolean transB, int m, int n,
+                                 int k, double alpha, Buffer a, int lda, Buffer b, int ldb, double beta, Buffer c,
+                                 int ldc) {
         int bandRows = MAX_GRID_Y * tile;
         for (int r0 = 0; r0 < m; r0 += bandRows) {
             int rows = Math.min(bandRows, m - r0);
@@ -340,8 +370,8 @@ public final class CudaBackend extends AbstractBackend {
             CUdeviceptr cBand = ptr(c).withByteOffset(bytes((long) r0 * ldc));
             KernelArgs args = args().flag(transA).flag(transB).i(rows).i(n).i(k).scalar(alpha).ptr(aBand).i(lda)
                     .ptr(ptr(b)).i(ldb).scalar(beta).ptr(cBand).i(ldc);
-            JCudaDriver.cuLaunchKernel(kernels.get(CudaKernels.GEMM), (n + tile - 1) / tile, (rows + tile - 1) / tile,
-                    1, tile, tile, 1, 0, stream, args.toPointer(), null);
+            JCudaDriver.cuLaunchKernel(kernels.get(kernel), (n + tile - 1) / tile, (rows + tile - 1) / tile, 1,
+                    threads, threads, 1, 0, stream, args.toPointer(), null);
         }
     }
 
@@ -409,7 +439,17 @@ public final class CudaBackend extends AbstractBackend {
     @Override
     protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
         bind();
-        launch1d(CudaKernels.SUM_ROWS, cols, args().i(rows).i(cols).ptr(ptr(src)).ptr(ptr(dst)).flag(accumulate));
+        // The order of ColumnSums (the CPU backends' too): one pass per column for one chunk; else the chunks' sums
+        // into the scratch (one thread per chunk and column), then each column's sum of its chunks.
+        int chunkRows = ColumnSums.chunkRows(rows, cols);
+        int chunks = ColumnSums.chunks(rows, cols);
+        if (chunks == 1) {
+            launch1d(CudaKernels.SUM_ROWS, cols, args().i(rows).i(cols).ptr(ptr(src)).ptr(ptr(dst)).flag(accumulate));
+            return;
+        }
+        launch1d(CudaKernels.SUM_ROWS_CHUNKS, chunks * cols,
+                args().i(rows).i(cols).i(chunkRows).i(chunks).ptr(ptr(src)).ptr(sumScratch));
+        launch1d(CudaKernels.SUM_ROWS, cols, args().i(chunks).i(cols).ptr(sumScratch).ptr(ptr(dst)).flag(accumulate));
     }
 
     @Override

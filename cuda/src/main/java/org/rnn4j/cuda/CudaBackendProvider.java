@@ -45,19 +45,29 @@ public final class CudaBackendProvider implements BackendProvider {
         if (!r.usable()) {
             throw new IllegalStateException("the CUDA backend cannot run here: " + r.reason());
         }
-        return new CudaBackend(precision, r, r.gemm());
+        return new CudaBackend(precision, r, r.gemm().path(precision));
     }
 
-    /** A backend with a chosen GEMM path, for tests that check both paths on one machine. */
+    /** A backend with cuBLAS ({@code true}) or the exact kernel, for tests that check both paths on one machine. */
     public static CudaBackend create(Precision precision, boolean cublas) {
+        return create(precision, cublas ? GemmChoice.Kind.CUBLAS : GemmChoice.Kind.EXACT);
+    }
+
+    /**
+     * A backend with a chosen GEMM path, for tests and benchmarks that compare paths on one machine.
+     *
+     * @throws IllegalStateException when CUDA is unusable, or {@code CUBLAS} is asked for and cuBLAS is not available
+     */
+    public static CudaBackend create(Precision precision, GemmChoice.Kind kind) {
         CudaProbe.Result r = CudaProbe.get();
         if (!r.usable()) {
             throw new IllegalStateException("the CUDA backend cannot run here: " + r.reason());
         }
-        CudaProbe.GemmPath path = cublas ? r.gemm() : new CudaProbe.GemmPath(false, "chosen by the caller");
-        if (cublas && !path.cublas()) {
-            throw new IllegalStateException("cuBLAS is not available: " + path.why());
+        if (kind == GemmChoice.Kind.CUBLAS && !r.gemm().cublas()) {
+            throw new IllegalStateException("cuBLAS is not available: " + r.gemm().why());
         }
+        CudaProbe.GemmPath path = kind == GemmChoice.Kind.CUBLAS ? r.gemm().path(precision)
+                : new CudaProbe.GemmPath(kind, "chosen by the caller");
         return new CudaBackend(precision, r, path);
     }
 }

@@ -45,6 +45,8 @@ final class CudaKernels implements AutoCloseable {
     static final String ADAM_UPDATE = "rnn4j_adam_update";
     static final String SGD_PREPARE = "rnn4j_sgd_prepare";
     static final String SGD_MOMENTUM_UPDATE = "rnn4j_sgd_momentum_update";
+    static final String GEMM_FAST = "rnn4j_gemm_fast";
+    static final String SUM_ROWS_CHUNKS = "rnn4j_sum_rows_chunks";
 
     private static final Map<String, String> FAMILY_OF = Map.ofEntries(
             Map.entry(SIGMOID_FORWARD, "rnn_cell"), Map.entry(SIGMOID_BACKWARD, "rnn_cell"),
@@ -60,7 +62,8 @@ final class CudaKernels implements AutoCloseable {
             Map.entry(EMBEDDING_FORWARD, "embedding"), Map.entry(EMBEDDING_BACKWARD, "embedding"),
             Map.entry(DROPOUT_FORWARD, "dropout"), Map.entry(DROPOUT_BACKWARD, "dropout"),
             Map.entry(ADAM_PREPARE, "optim"), Map.entry(ADAM_UPDATE, "optim"), Map.entry(SGD_PREPARE, "optim"),
-            Map.entry(SGD_MOMENTUM_UPDATE, "optim"));
+            Map.entry(SGD_MOMENTUM_UPDATE, "optim",
+            Map.entry(GEMM_FAST, "gemm_fast"), Map.entry(SUM_ROWS_CHUNKS, "reduce_chunks"));
 
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();

@@ -29,7 +29,10 @@ public final class CudaProbe {
 
     /** Environment variable choosing the device by ordinal (default 0). */
     public static final String DEVICE_ENV = "RNN4J_CUDA_DEVICE";
-    /** Environment variable choosing the GEMM path: {@code auto} (default), {@code cublas} or {@code builtin}. */
+    /**
+     * Environment variable choosing the GEMM path: {@code auto} (default), {@code cublas}, {@code fast} or
+     * {@code exact} ({@code builtin} = {@code exact}); see {@link GemmChoice}.
+     */
     public static final String GEMM_ENV = "RNN4J_GEMM";
 
     /** One CUDA device as the driver reports it. */
@@ -46,9 +49,24 @@ public final class CudaProbe {
     }
 
     /** The GEMM path a backend will use, and why. */
-    public record GemmPath(boolean cublas, String why) {
+    public record GemmPath(GemmChoice.Kind kind, String why) {
+        public GemmPath {
+            if (kind == null) {
+                throw new IllegalArgumentException("kind must not be null");
+            }
+        }
+
+        /** cuBLAS, or else the exact kernel (the two paths there were before the fast kernel). */
+        public GemmPath(boolean cublas, String why) {
+            this(cublas ? GemmChoice.Kind.CUBLAS : GemmChoice.Kind.EXACT, why);
+        }
+
+        public boolean cublas() {
+            return kind == GemmChoice.Kind.CUBLAS;
+        }
+
         public String line() {
-            return (cublas ? "GEMM: cuBLAS (JCublas2)" : "GEMM: built-in tiled kernel") + ", " + why;
+            return "GEMM: " + kind.label() + ", " + why;
         }
     }
 
@@ -57,7 +75,7 @@ public final class CudaProbe {
      * driver version are filled in as far as the probe got.
      */
     public record Result(boolean usable, String reason, int driverVersion, List<Device> devices, int chosen,
-                         GemmPath gemm, Path nativeDir) {
+                         GemmChoice.Probed gemm, Path nativeDir) {
         public Result {
             devices = List.copyOf(devices);
         }
@@ -158,10 +176,19 @@ public final class CudaProbe {
             if (kernels != null) {
                 return unusable(kernels, driver, devices);
             }
-            GemmPath gemm = gemmPath(gemmSetting);
-            if (gemm == null) {
-                return unusable(GEMM_ENV + "=cublas but cuBLAS cannot be used: " + cublasProblem(), driver, devices);
+            GemmChoice.Setting setting;
+            try {
+                setting = GemmChoice.parse(gemmSetting);
+            } catch (IllegalArgumentException e) {
+                return unusable(e.getMessage(), driver, devices);
             }
+            // cuBLAS is probed unless a kernel of our own is forced (then it is never loaded).
+            String cublas = setting == GemmChoice.Setting.FAST || setting == GemmChoice.Setting.EXACT
+                    ? "not loaded (" + GEMM_ENV + "=" + setting.name().toLowerCase(Locale.ROOT) + ")" : cublasProblem();
+            if (setting == GemmChoice.Setting.CUBLAS && cublas != null) {
+                return unusable(GEMM_ENV + "=cublas but cuBLAS cannot be used: " + cublas, driver, devices);
+            }
+            GemmChoice.Probed gemm = new GemmChoice.Probed(setting, cublas);
             return new Result(true, device.name() + " (" + device.arch() + "), driver " + version(driver),
                     driver, devices, chosen, gemm, nativeDir());
         } finally {
@@ -222,20 +249,6 @@ public final class CudaProbe {
             JCudaDriver.cuModuleUnload(module);
         }
         return null;
-    }
-
-    /** The GEMM path the setting asks for; null when it demands cuBLAS and cuBLAS cannot be used. */
-    private static GemmPath gemmPath(String setting) {
-        String s = setting == null ? "auto" : setting.trim().toLowerCase(Locale.ROOT);
-        if (s.equals("builtin")) {
-            return new GemmPath(false, "chosen by " + GEMM_ENV + "=builtin");
-        }
-        String problem = cublasProblem();
-        if (problem == null) {
-            return new GemmPath(true, "libcublas.so.12 loaded" + (s.equals("cublas") ? " (" + GEMM_ENV + "=cublas)"
-                    : ""));
-        }
-        return s.equals("cublas") ? null : new GemmPath(false, "cuBLAS unavailable: " + problem);
     }
 
     private static String cublasProblemCache;

@@ -123,7 +123,8 @@ class CudaRobustnessTest {
         JCudaDriver.cuDevicePrimaryCtxRetain(ctx, dev); // keeps the context alive, so what leaks would stay visible
         try {
             for (boolean cublas : gemmPaths()) {
-                CudaProbe.GemmPath path = cublas ? probe.gemm() : new CudaProbe.GemmPath(false, "test");
+                CudaProbe.GemmPath path = cublas ? probe.gemm().path(Precision.FLOAT32)
+                        : new CudaProbe.GemmPath(false, "test");
                 JCudaDriver.cuCtxSetCurrent(ctx);
                 // Warm up once (first-use allocations of the driver and cuBLAS), then measure.
                 new CudaBackend(Precision.FLOAT32, probe, path).close();

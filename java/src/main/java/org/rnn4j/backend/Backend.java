@@ -194,8 +194,9 @@ public interface Backend extends AutoCloseable {
                                   Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
     /**
-     * Bias gradients: {@code dst[j] (+)= sum_r src[r, j]} over the rows of {@code src (rows, cols)}, summed in row order;
-     * accumulates into {@code dst (cols)} when {@code accumulate}, else overwrites it.
+     * Bias gradients: {@code dst[j] (+)= sum_r src[r, j]} over the rows of {@code src (rows, cols)}, summed in the order
+     * {@link ColumnSums} defines (row order within chunks of rows that depend on the sizes only, the same on every
+     * backend); accumulates into {@code dst (cols)} when {@code accumulate}, else overwrites it.
      */
     void sumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate);
 

@@ -25,13 +25,24 @@ public final class KernelImages {
 
     /** The kernel families, one fatbin each (and one {@code .cu} file each in {@code native-kernels/src/main/cuda}). */
     public static final List<String> FAMILIES = List.of("rnn_cell", "seed_lstm_cell", "standard_lstm_cell", "losses",
-            "reduce", "sgd", "gemm", "embedding", "dropout", "optim");
+            "reduce", "sgd", "gemm", "embedding", "dropout", "optim", "gemm_fast", "reduce_chunks");
 
     /** Threads per block ({@code blockDim.x}) of every elementwise kernel's 1-D launch. */
     public static final int ELEMENTWISE_BLOCK = 256;
 
     /** Tile edge of the fallback GEMM: blocks of {@code (GEMM_TILE, GEMM_TILE, 1)} threads. */
     public static final int GEMM_TILE = 16;
+
+    /** Threads per block edge of the fast GEMM ({@code gemm_fast}): blocks of {@code (16, 16, 1)} threads. */
+    public static final int FAST_GEMM_THREADS = 16;
+
+    /**
+     * The square tile of C one block of the fast GEMM computes: 128 for float32 (8x8 per thread), 64 for float64
+     * (4x4 per thread); the grid is {@code (ceil(n / tile), ceil(m / tile), 1)}.
+     */
+    public static int fastGemmTile(boolean float32) {
+        return float32 ? 128 : 64;
+    }
 
     /** Classpath folder of the fatbins and the manifest. */
     static final String RESOURCE_DIR = "org/rnn4j/kernels/";

@@ -55,6 +55,8 @@ class KernelManifestTest {
         ENTRY_POINTS.put("dropout", List.of("rnn4j_dropout_forward", "rnn4j_dropout_backward"));
         ENTRY_POINTS.put("optim", List.of("rnn4j_adam_prepare", "rnn4j_adam_update", "rnn4j_sgd_prepare",
                 "rnn4j_sgd_momentum_update"));
+        ENTRY_POINTS.put("gemm_fast", List.of("rnn4j_gemm_fast"));
+        ENTRY_POINTS.put("reduce_chunks", List.of("rnn4j_sum_rows_chunks"));
     }
 
     private static String sha256(byte[]... parts) {

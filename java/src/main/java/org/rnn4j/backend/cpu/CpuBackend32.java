@@ -6,6 +6,7 @@ package org.rnn4j.backend.cpu;
 import org.rnn4j.backend.AbstractBackend;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.ColumnSums;
 import org.rnn4j.backend.GateLayout;
 import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.Precision;
@@ -322,10 +323,24 @@ public final class CpuBackend32 extends AbstractBackend {
         float[] dv = data(dst);
         int so = src.offset();
         int dO = dst.offset();
+        // The order of ColumnSums, shared with the CUDA backend's two-stage kernels.
+        int chunkRows = ColumnSums.chunkRows(rows, cols);
+        int chunks = ColumnSums.chunks(rows, cols);
         for (int j = 0; j < cols; j++) {
             float sum = accumulate ? dv[dO + j] : 0;
-            for (int r = 0; r < rows; r++) {
-                sum += sv[so + r * cols + j];
+            if (chunks == 1) {
+                for (int r = 0; r < rows; r++) {
+                    sum += sv[so + r * cols + j];
+                }
+            } else {
+                for (int c = 0; c < chunks; c++) {
+                    float part = 0;
+                    int end = (int) Math.min(rows, (c + 1L) * chunkRows);
+                    for (int r = c * chunkRows; r < end; r++) {
+                        part += sv[so + r * cols + j];
+                    }
+                    sum += part;
+                }
             }
             dv[dO + j] = sum;
         }
