@@ -417,6 +417,81 @@ public final class CudaBackend extends AbstractBackend {
         launch1d(CudaKernels.SGD_UPDATE, n, args().i(n).ptr(ptr(params)).ptr(ptr(grads)).scalar(learningRate));
     }
 
+    @Override
+    protected void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss, boolean mean) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale, Buffer dLogits) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doMseForward(Buffer pred, Buffer target, Buffer loss) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable, boolean accumulate) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doL2Norm(Buffer x, Buffer norm) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doScaleBy(Buffer x, Buffer factor) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr, double beta1, double beta2, double eps, double weightDecay) {
+        throw notYet();
+    }
+
+    @Override
+    protected void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr, double momentum, double weightDecay) {
+        throw notYet();
+    }
+
+    /** The generic operations come to CUDA in the next commit; until then they refuse to run. */
+    private static UnsupportedOperationException notYet() {
+        return new UnsupportedOperationException("this operation has no CUDA kernel yet");
+    }
+
     /**
      * A CUDA graph of what {@code body} issued on this backend's stream: captured (not run) between
      * {@code cuStreamBeginCapture} and {@code cuStreamEndCapture}, instantiated once, launched by each replay.

@@ -69,6 +69,39 @@ public abstract class AbstractBackend implements Backend {
 
     protected abstract void doSgdUpdate(Buffer params, Buffer grads, double learningRate);
 
+    protected abstract void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                                  boolean mean);
+
+    protected abstract void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                                   Buffer dLogits);
+
+    protected abstract void doMseForward(Buffer pred, Buffer target, Buffer loss);
+
+    protected abstract void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred);
+
+    protected abstract void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out);
+
+    protected abstract void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                                boolean accumulate);
+
+    protected abstract void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y);
+
+    protected abstract void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y);
+
+    protected abstract void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx);
+
+    protected abstract void doL2Norm(Buffer x, Buffer norm);
+
+    protected abstract void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef);
+
+    protected abstract void doScaleBy(Buffer x, Buffer factor);
+
+    protected abstract void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step,
+                                         double lr, double beta1, double beta2, double eps, double weightDecay);
+
+    protected abstract void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step,
+                                                double lr, double momentum, double weightDecay);
+
     protected abstract void doSynchronize();
 
     /**
@@ -383,6 +416,220 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final void crossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                          boolean mean) {
+        crossEntropyArgs(rows, classes, logits, targets);
+        sameLength(loss, "loss", mean ? 1 : rows);
+        disjoint(loss, "loss", logits, "logits");
+        disjoint(loss, "loss", targets, "targets");
+        if (!dryRun) {
+            doCrossEntropyForward(rows, classes, logits, targets, loss, mean);
+        }
+    }
+
+    @Override
+    public final void crossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                           Buffer dLogits) {
+        crossEntropyArgs(rows, classes, logits, targets);
+        finite(scale, "scale");
+        sameLength(dLogits, "dLogits", logits.length());
+        disjoint(dLogits, "dLogits", logits, "logits");
+        disjoint(dLogits, "dLogits", targets, "targets");
+        if (!dryRun) {
+            doCrossEntropyBackward(rows, classes, logits, targets, scale, dLogits);
+        }
+    }
+
+    private void crossEntropyArgs(int rows, int classes, Buffer logits, Buffer targets) {
+        positive(rows, "rows");
+        positive(classes, "classes");
+        indexRange(classes, "classes");
+        sameLength(logits, "logits", product(rows, classes, "rows * classes"));
+        sameLength(targets, "targets", rows);
+    }
+
+    @Override
+    public final void mseForward(Buffer pred, Buffer target, Buffer loss) {
+        check(pred, "pred");
+        sameLength(target, "target", pred.length());
+        sameLength(loss, "loss", 1);
+        disjoint(loss, "loss", pred, "pred");
+        disjoint(loss, "loss", target, "target");
+        if (!dryRun) {
+            doMseForward(pred, target, loss);
+        }
+    }
+
+    @Override
+    public final void mseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+        check(pred, "pred");
+        sameLength(target, "target", pred.length());
+        finite(scale, "scale");
+        sameLength(dPred, "dPred", pred.length());
+        inPlaceOrDisjoint(dPred, "dPred", pred, "pred");
+        disjoint(dPred, "dPred", target, "target");
+        if (!dryRun) {
+            doMseBackward(pred, target, scale, dPred);
+        }
+    }
+
+    @Override
+    public final void embeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+        positive(vocab, "vocab");
+        positive(dim, "dim");
+        indexRange(vocab, "vocab");
+        sameLength(table, "table", product(vocab, dim, "vocab * dim"));
+        check(indices, "indices");
+        sameLength(out, "out", product(indices.length(), dim, "indices.length() * dim"));
+        disjoint(out, "out", table, "table");
+        disjoint(out, "out", indices, "indices");
+        if (!dryRun) {
+            doEmbeddingForward(vocab, dim, table, indices, out);
+        }
+    }
+
+    @Override
+    public final void embeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                        boolean accumulate) {
+        positive(vocab, "vocab");
+        positive(dim, "dim");
+        indexRange(vocab, "vocab");
+        check(indices, "indices");
+        sameLength(dOut, "dOut", product(indices.length(), dim, "indices.length() * dim"));
+        sameLength(dTable, "dTable", product(vocab, dim, "vocab * dim"));
+        disjoint(dTable, "dTable", indices, "indices");
+        disjoint(dTable, "dTable", dOut, "dOut");
+        if (!dryRun) {
+            doEmbeddingBackward(vocab, dim, indices, dOut, dTable, accumulate);
+        }
+    }
+
+    @Override
+    public final void biasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+        positive(rows, "rows");
+        positive(cols, "cols");
+        int len = product(rows, cols, "rows * cols");
+        sameLength(x, "x", len);
+        sameLength(bias, "bias", cols);
+        sameLength(y, "y", len);
+        inPlaceOrDisjoint(y, "y", x, "x");
+        disjoint(y, "y", bias, "bias");
+        if (!dryRun) {
+            doBiasAdd(rows, cols, x, bias, y);
+        }
+    }
+
+    @Override
+    public final void dropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+        check(x, "x");
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("p must lie in [0, 1), got " + p);
+        }
+        sameLength(mask, "mask", x.length());
+        sameLength(y, "y", x.length());
+        inPlaceOrDisjoint(y, "y", x, "x");
+        disjoint(mask, "mask", x, "x");
+        disjoint(mask, "mask", y, "y");
+        if (!dryRun) {
+            doDropoutForward(x, p, seed, offset, mask, y);
+        }
+    }
+
+    @Override
+    public final void dropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+        check(dy, "dy");
+        sameLength(mask, "mask", dy.length());
+        sameLength(dx, "dx", dy.length());
+        inPlaceOrDisjoint(dx, "dx", dy, "dy");
+        disjoint(dx, "dx", mask, "mask");
+        if (!dryRun) {
+            doDropoutBackward(dy, mask, dx);
+        }
+    }
+
+    @Override
+    public final void l2Norm(Buffer x, Buffer norm) {
+        check(x, "x");
+        sameLength(norm, "norm", 1);
+        disjoint(norm, "norm", x, "x");
+        if (!dryRun) {
+            doL2Norm(x, norm);
+        }
+    }
+
+    @Override
+    public final void clipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+        sameLength(norm, "norm", 1);
+        sameLength(coef, "coef", 1);
+        notNegative(maxNorm, "maxNorm");
+        inPlaceOrDisjoint(coef, "coef", norm, "norm");
+        if (!dryRun) {
+            doClipCoefficient(norm, maxNorm, coef);
+        }
+    }
+
+    @Override
+    public final void scaleBy(Buffer x, Buffer factor) {
+        check(x, "x");
+        sameLength(factor, "factor", 1);
+        disjoint(x, "x", factor, "factor");
+        if (!dryRun) {
+            doScaleBy(x, factor);
+        }
+    }
+
+    @Override
+    public final void adamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr,
+                                 double beta1, double beta2, double eps, double weightDecay) {
+        optimizerBuffers(params, grads, new Buffer[] {expAvg, expAvgSq}, new String[] {"expAvg", "expAvgSq"}, step);
+        notNegative(lr, "lr");
+        beta(beta1, "beta1");
+        beta(beta2, "beta2");
+        notNegative(eps, "eps");
+        notNegative(weightDecay, "weightDecay");
+        if (!dryRun) {
+            doAdamUpdate(params, grads, expAvg, expAvgSq, step, lr, beta1, beta2, eps, weightDecay);
+        }
+    }
+
+    @Override
+    public final void sgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
+                                        double momentum, double weightDecay) {
+        optimizerBuffers(params, grads, new Buffer[] {momentumBuffer}, new String[] {"momentumBuffer"}, step);
+        notNegative(lr, "lr");
+        notNegative(momentum, "momentum");
+        notNegative(weightDecay, "weightDecay");
+        if (!dryRun) {
+            doSgdMomentumUpdate(params, grads, momentumBuffer, step, lr, momentum, weightDecay);
+        }
+    }
+
+    /** An optimizer's buffers: equal lengths but the one-element step, and no two overlapping. */
+    private void optimizerBuffers(Buffer params, Buffer grads, Buffer[] state, String[] stateNames, Buffer step) {
+        check(params, "params");
+        sameLength(grads, "grads", params.length());
+        for (int i = 0; i < state.length; i++) {
+            sameLength(state[i], stateNames[i], params.length());
+        }
+        sameLength(step, "step", 1);
+        Buffer[] all = new Buffer[state.length + 3];
+        String[] names = new String[all.length];
+        all[0] = params;
+        names[0] = "params";
+        all[1] = grads;
+        names[1] = "grads";
+        System.arraycopy(state, 0, all, 2, state.length);
+        System.arraycopy(stateNames, 0, names, 2, state.length);
+        all[all.length - 1] = step;
+        names[all.length - 1] = "step";
+        for (int i = 0; i < all.length; i++) {
+            for (int j = 0; j < i; j++) {
+                disjoint(all[i], names[i], all[j], names[j]);
+            }
+        }
+    }
+
+    @Override
     public final void synchronize() {
         checkOpen();
         notRecording("synchronize");
@@ -507,6 +754,29 @@ public abstract class AbstractBackend implements Backend {
         boolean ok = precision == Precision.FLOAT32 ? Float.isFinite((float) value) : Double.isFinite(value);
         if (!ok) {
             throw new IllegalArgumentException(name + " must be finite in " + precision + ", got " + value);
+        }
+    }
+
+    /** A scalar that must be finite in this precision and not negative. */
+    private void notNegative(double value, String name) {
+        finite(value, name);
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+    }
+
+    /** An exponential-average coefficient: in {@code [0, 1)}, as PyTorch requires of Adam's betas. */
+    private static void beta(double value, String name) {
+        if (!(value >= 0 && value < 1)) {
+            throw new IllegalArgumentException(name + " must lie in [0, 1), got " + value);
+        }
+    }
+
+    /** A class count or vocabulary, whose indices must be exact in this precision. */
+    private void indexRange(int range, String name) {
+        if (precision == Precision.FLOAT32 && range > MAX_INDEX_RANGE_FLOAT32) {
+            throw new IllegalArgumentException(name + " must be at most " + MAX_INDEX_RANGE_FLOAT32
+                    + " in float32 (indices are held as exact float values), got " + range);
         }
     }
 

@@ -23,12 +23,58 @@ package org.rnn4j.backend;
  *   <li><b>Validation.</b> Sizes and buffer lengths are checked before any work is issued; a wrong call throws
  *       {@link IllegalArgumentException} naming the argument, a buffer of another backend or a closed one throws
  *       {@link IllegalStateException}.</li>
+ *   <li><b>Integer indices</b> (class targets, embedding indices) travel in ordinary buffers of the backend's
+ *       precision, as their exact integer values ({@code 3.0} for class 3): uploaded with {@link #upload} like any
+ *       data, and exact in float32 up to {@code 2^24}, which is why a vocabulary or class count above
+ *       {@link #MAX_INDEX_RANGE_FLOAT32} is refused in float32. The CPU backend checks every index before it writes
+ *       anything and throws {@link IllegalArgumentException} naming the argument and the position of the first bad
+ *       value (not an integer, negative, or too large). A device backend cannot check values it does not download;
+ *       there a bad index never touches memory outside the buffers: the row it selects is written as NaN (the loss
+ *       and gradient row of a cross-entropy target, the output row of an embedding gather) or skipped (the
+ *       embedding gradient), so the mistake shows in the results.</li>
+ *   <li><b>Deterministic reductions.</b> The operations that reduce a whole buffer to one number ({@link #l2Norm},
+ *       {@link #mseForward}, the mean of {@link #crossEntropyForward}) sum in one fixed order that depends only on
+ *       the number of items {@code n}: items are cut into chunks of {@code c} consecutive items; in a chunk, lane
+ *       {@code t} of {@link #REDUCE_LANES} adds items {@code t, t + 256, t + 512, ...} in ascending order from 0, then
+ *       the 256 lane sums are combined pairwise ({@code lane[t] += lane[t + s]} for {@code s = 128, 64, ..., 1});
+ *       the chunk sums are then reduced the same way as one chunk. {@code c} is {@code max(base,
+ *       ceil(n / 65536))} rounded up to a multiple of 256, with {@code base} 4096 elements, or 256 rows for the
+ *       cross-entropy mean ({@link #reduceChunk}). Every backend uses this order, so a result is the same on every
+ *       run, and the CPU and a GPU agree bit for bit wherever the items themselves do.</li>
+ *   <li><b>Device-held state.</b> The optimizers keep everything that changes from step to step in buffers: the
+ *       step count ({@code step}, one element, the number of updates done so far, incremented by the operation) and
+ *       the moments; gradient clipping reads its factor from a one-element buffer. So an iteration recorded with
+ *       {@link #record} replays the optimizer unchanged. The step count is exact up to {@code 2^24} in float32.</li>
  * </ul>
  *
  * <p>Values cross the API as {@code double}: in {@link Precision#FLOAT32} they are rounded to {@code float} on upload
  * and widened exactly on download, and scalar arguments ({@code alpha}, learning rates) are rounded the same way.
  */
 public interface Backend extends AutoCloseable {
+
+    /** The largest class count or vocabulary a float32 backend accepts: {@code 2^24}, the end of exact integers. */
+    int MAX_INDEX_RANGE_FLOAT32 = 1 << 24;
+
+    /** Lanes of the deterministic reduction (see the class comment). */
+    int REDUCE_LANES = 256;
+
+    /** Partial sums the deterministic reduction makes at most: past {@code 65536 * base} items its chunks grow. */
+    int REDUCE_MAX_CHUNKS = 65536;
+
+    /**
+     * The chunk length of the deterministic reduction of {@code n} items with the given base chunk:
+     * {@code max(base, ceil(n / 65536))} rounded up to a multiple of {@link #REDUCE_LANES}.
+     */
+    static int reduceChunk(int n, int base) {
+        long c = Math.max(base, ((long) n + REDUCE_MAX_CHUNKS - 1) / REDUCE_MAX_CHUNKS);
+        return (int) ((c + REDUCE_LANES - 1) / REDUCE_LANES * REDUCE_LANES);
+    }
+
+    /** The base chunk of {@link #l2Norm} and {@link #mseForward}, in elements. */
+    int REDUCE_BASE_ELEMENTS = 4096;
+
+    /** The base chunk of the mean of {@link #crossEntropyForward}, in rows. */
+    int REDUCE_BASE_ROWS = 256;
 
     /** Short name, as given to {@code --backend}: {@code cpu}, {@code cuda}. */
     String name();
@@ -173,6 +219,160 @@ public interface Backend extends AutoCloseable {
 
     /** Plain SGD: {@code params -= learningRate * grads}, elementwise over equal lengths. */
     void sgdUpdate(Buffer params, Buffer grads, double learningRate);
+
+    // ---- losses ---------------------------------------------------------------------------------------------------
+
+    /**
+     * Softmax cross-entropy, forward (PyTorch's {@code cross_entropy} on {@code (rows, classes)} logits with class
+     * indices, no weights, no {@code ignore_index}, no label smoothing). For each row {@code r} of
+     * {@code logits (rows, classes)} and its target class {@code t = targets[r]} (an integer value in
+     * {@code [0, classes)}, see the class comment), in the log-sum-exp form, safe for any finite logits:
+     * <pre>
+     *   m = max_j x[r, j]
+     *   s = sum_j exp(x[r, j] - m)                  (j ascending)
+     *   loss[r] = -((x[r, t] - m) - log(s))
+     * </pre>
+     * With {@code mean} false, {@code loss} holds {@code rows} elements, one per row; with {@code mean} true it holds
+     * one, {@code sum_r loss[r] / rows}, the rows summed in the deterministic order of the class comment (base 256
+     * rows). {@code loss} must not overlap the inputs. float32 computes {@code exp} and {@code log} in double and rounds
+     * each once, as the activations.
+     */
+    void crossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss, boolean mean);
+
+    /**
+     * Softmax cross-entropy, backward: for each row, with {@code m} and {@code s} as in {@link #crossEntropyForward},
+     * <pre>
+     *   dLogits[r, j] = (exp(x[r, j] - m) / s - (j == t ? 1 : 0)) * scale
+     * </pre>
+     * {@code scale} is the gradient reaching each row's loss: {@code 1 / rows} for the mean (PyTorch's
+     * {@code reduction='mean'}), 1 for the sum; it is rounded to the precision. {@code dLogits (rows, classes)} is
+     * written, not accumulated, and must not overlap the inputs.
+     */
+    void crossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale, Buffer dLogits);
+
+    /**
+     * Mean squared error, forward (PyTorch's {@code mse_loss}, mean reduction): {@code loss[0] = sum_i (pred[i] -
+     * target[i])^2 / n} over the {@code n} elements of {@code pred} and {@code target} (equal lengths), summed in the
+     * deterministic order of the class comment. {@code loss} holds one element and overlaps neither input.
+     */
+    void mseForward(Buffer pred, Buffer target, Buffer loss);
+
+    /**
+     * Mean squared error, backward: {@code dPred[i] = (pred[i] - target[i]) * scale}, elementwise over equal lengths,
+     * written. PyTorch's gradient of {@code mse_loss} (mean) is {@code scale = 2 / n}; {@code scale = 2} gives the
+     * sum's. {@code scale} is rounded to the precision. {@code dPred} may be {@code pred} itself (in place), and must
+     * not overlap {@code target}.
+     */
+    void mseBackward(Buffer pred, Buffer target, double scale, Buffer dPred);
+
+    // ---- layers -----------------------------------------------------------------------------------------------------
+
+    /**
+     * Embedding lookup: {@code out[i, :] = table[indices[i], :]} for the {@code n = indices.length()} indices, with
+     * {@code table (vocab, dim)} and {@code out (n, dim)}. Indices are integer values in {@code [0, vocab)} (class
+     * comment). {@code out} must not overlap {@code table} or {@code indices}.
+     */
+    void embeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out);
+
+    /**
+     * Embedding gradient, the scatter-add of {@link #embeddingForward}: for {@code i} ascending,
+     * {@code dTable[indices[i], :] += dOut[i, :]}, starting from {@code dTable (vocab, dim)} as it is when
+     * {@code accumulate}, else from zero; rows no index selects are left as they are (zero without
+     * {@code accumulate}). Deterministic: every element of {@code dTable} sums its contributions in ascending
+     * {@code i} on every backend (no atomics), so the CPU and a GPU agree bit for bit. {@code dOut} is
+     * {@code (n, dim)} with {@code n = indices.length()}; {@code dTable} must not overlap the inputs.
+     */
+    void embeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable, boolean accumulate);
+
+    /**
+     * Bias add, broadcast over rows: {@code y[r, c] = x[r, c] + bias[c]} for {@code x, y (rows, cols)} and
+     * {@code bias (cols)}. {@code y} may be {@code x} (in place) and must not overlap {@code bias}. Its backward for
+     * the bias is {@link #sumRows}; for {@code x} it is the identity.
+     */
+    void biasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y);
+
+    /**
+     * Dropout, forward (PyTorch's {@code dropout} in training): every element is kept with probability {@code 1 - p}
+     * and scaled by {@code 1 / (1 - p)}, or zeroed: {@code mask[i] = keep ? scale : 0}, {@code y[i] = x[i] * mask[i]},
+     * with {@code scale = 1 / (1 - p)} rounded to the precision ({@code 1 / (float) (1 - p)} in float32). The
+     * decision is a counter-based draw, Philox 4x32-10 (Random123), the same on every backend: element {@code i}
+     * uses word {@code i % 4} of Philox({@code counter = [lo, hi, 0, 0]} of the 64-bit {@code offset + i / 4},
+     * {@code key = [lo, hi]} of {@code seed}), and is dropped when that word, unsigned, is below
+     * {@code floor(p * 2^32)}. So a call draws {@code ceil(n / 4)} counters; the next call of a run takes fresh bits
+     * with {@code offset} advanced by that much. {@code p} lies in {@code [0, 1)}. {@code x}, {@code mask} and
+     * {@code y} have equal lengths; {@code y} may be {@code x}; {@code mask} overlaps neither. Recorded with
+     * {@link #record}, the call replays with the seed and offset it was recorded with (the same mask).
+     */
+    void dropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y);
+
+    /**
+     * Dropout, backward: {@code dx[i] = dy[i] * mask[i]} with the forward's {@code mask}, over equal lengths; {@code dx}
+     * may be {@code dy} and must not overlap {@code mask}.
+     */
+    void dropoutBackward(Buffer dy, Buffer mask, Buffer dx);
+
+    // ---- gradients and optimizers ------------------------------------------------------------------------------------
+
+    /**
+     * The L2 norm of a whole buffer, {@code norm[0] = sqrt(sum_i x[i]^2)}, summed in the deterministic order of the
+     * class comment (so the same on every run, on every backend), into a one-element buffer that stays on the
+     * device. {@code norm} must not overlap {@code x}.
+     */
+    void l2Norm(Buffer x, Buffer norm);
+
+    /**
+     * The clipping factor of PyTorch's {@code clip_grad_norm_}, computed on the device from a norm there:
+     * {@code coef[0] = min(1, maxNorm / (norm[0] + 1e-6))}, evaluated as PyTorch evaluates the Python expression
+     * {@code max_norm / tensor}, a reciprocal then a product: {@code c = (1 / (norm[0] + 1e-6)) * maxNorm}, then
+     * {@code coef[0] = c > 1 ? 1 : c} (a NaN norm gives NaN, as {@code torch.clamp}); in the precision
+     * ({@code maxNorm} and {@code 1e-6} rounded to it). {@code norm} and {@code coef} hold one element each and may be
+     * the same buffer. {@code maxNorm} must be finite and not negative.
+     */
+    void clipCoefficient(Buffer norm, double maxNorm, Buffer coef);
+
+    /**
+     * Scales a buffer in place by a factor held on the device: {@code x[i] = x[i] * factor[0]} (the multiplication
+     * {@code clip_grad_norm_} applies to every gradient). {@code factor} holds one element and must not overlap
+     * {@code x}.
+     */
+    void scaleBy(Buffer x, Buffer factor);
+
+    /**
+     * One step of Adam, PyTorch's {@code torch.optim.Adam} ({@code amsgrad=False, maximize=False}; the single-tensor
+     * arithmetic of {@code _single_tensor_adam}), elementwise over the equal lengths of {@code params},
+     * {@code grads}, {@code expAvg} ({@code m}) and {@code expAvgSq} ({@code v}), which start at zero:
+     * <pre>
+     *   step[0] += 1;  t = step[0]                                   (once per call, before the update)
+     *   bc1 = 1 - beta1^t,  bc2 = 1 - beta2^t,  stepSize = lr / bc1,  bc2Sqrt = sqrt(bc2)   (in double)
+     *   g = grad + weightDecay * p                                   (only when weightDecay != 0)
+     *   m = w &lt; 0.5 ? m + w * (g - m) : g - (g - m) * (1 - w)     with w = 1 - beta1 (torch.lerp)
+     *   v = v * beta2 + ((1 - beta2) * g) * g
+     *   p = p + (-stepSize * m) / (sqrt(v) / bc2Sqrt + eps)
+     * </pre>
+     * In float32 the per-step scalars are computed in double, as PyTorch computes them in Python, and rounded once
+     * ({@code stepSize}, {@code bc2Sqrt}, {@code w}, {@code 1 - beta2}, the hyperparameters); the per-element
+     * arithmetic is in float. {@code step} is the one-element count kept on the device (see the class comment).
+     * Every buffer is distinct and disjoint from the others. {@code lr}, {@code eps} and {@code weightDecay} are
+     * finite and not negative; the betas lie in {@code [0, 1)}.
+     */
+    void adamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr, double beta1,
+                    double beta2, double eps, double weightDecay);
+
+    /**
+     * One step of SGD with momentum, PyTorch's {@code torch.optim.SGD} ({@code dampening=0, nesterov=False}),
+     * elementwise over the equal lengths of {@code params}, {@code grads} and {@code momentumBuffer}:
+     * <pre>
+     *   g = grad + weightDecay * p                 (only when weightDecay != 0)
+     *   buf = step[0] == 0 ? g : buf * momentum + g
+     *   p = p + (-lr) * buf                        (the same number as p - lr * buf)
+     *   step[0] += 1
+     * </pre>
+     * {@code momentum = 0} is plain SGD (with weight decay): the buffer then just holds {@code g}. {@code step} is the
+     * one-element count kept on the device. Every buffer is distinct and disjoint from the others; {@code lr},
+     * {@code momentum} and {@code weightDecay} are finite and not negative.
+     */
+    void sgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
+                           double momentum, double weightDecay);
 
     /** Waits until every operation issued so far has finished (for timing). */
     void synchronize();

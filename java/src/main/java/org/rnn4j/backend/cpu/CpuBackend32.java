@@ -4,8 +4,10 @@
 package org.rnn4j.backend.cpu;
 
 import org.rnn4j.backend.AbstractBackend;
+import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.GateLayout;
+import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.Precision;
 
 /**
@@ -353,6 +355,342 @@ public final class CpuBackend32 extends AbstractBackend {
         float lr = (float) learningRate;
         for (int i = 0; i < params.length(); i++) {
             pv[po + i] -= lr * gv[go + i];
+        }
+    }
+
+    // ---- losses ---------------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                         boolean mean) {
+        float[] xv = data(logits);
+        float[] tv = data(targets);
+        float[] lv = data(loss);
+        int xo = logits.offset();
+        int to = targets.offset();
+        int lo = loss.offset();
+        checkIndices(tv, to, rows, classes, "targets");
+        if (mean) {
+            float sum = deterministicSum(rows, Backend.REDUCE_BASE_ROWS,
+                r -> crossEntropyRow(xv, xo + r * classes, classes, (int) tv[to + r]));
+            lv[lo] = sum / rows;
+        } else {
+            for (int r = 0; r < rows; r++) {
+                lv[lo + r] = crossEntropyRow(xv, xo + r * classes, classes, (int) tv[to + r]);
+            }
+        }
+    }
+
+    /** One row's loss, {@code -((x[t] - m) - log(sum_j exp(x[j] - m)))} with {@code m} the row's largest logit. */
+    private static float crossEntropyRow(float[] xv, int row, int classes, int target) {
+        float m = rowMax(xv, row, classes);
+        float s = 0;
+        for (int j = 0; j < classes; j++) {
+            s += (float) Math.exp(xv[row + j] - m);
+        }
+        return -((xv[row + target] - m) - (float) Math.log(s));
+    }
+
+    /** The largest of a row's values, scanned in ascending order with {@code >} (as the kernels do). */
+    private static float rowMax(float[] xv, int row, int classes) {
+        float m = xv[row];
+        for (int j = 1; j < classes; j++) {
+            float x = xv[row + j];
+            if (x > m) {
+                m = x;
+            }
+        }
+        return m;
+    }
+
+    @Override
+    protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                          Buffer dLogits) {
+        float[] xv = data(logits);
+        float[] tv = data(targets);
+        float[] dv = data(dLogits);
+        int xo = logits.offset();
+        int to = targets.offset();
+        int dO = dLogits.offset();
+        checkIndices(tv, to, rows, classes, "targets");
+        float sc = (float) scale;
+        for (int r = 0; r < rows; r++) {
+            int row = xo + r * classes;
+            int drow = dO + r * classes;
+            int target = (int) tv[to + r];
+            float m = rowMax(xv, row, classes);
+            float s = 0;
+            for (int j = 0; j < classes; j++) {
+                s += (float) Math.exp(xv[row + j] - m);
+            }
+            for (int j = 0; j < classes; j++) {
+                float prob = (float) Math.exp(xv[row + j] - m) / s;
+                dv[drow + j] = (j == target ? prob - 1 : prob) * sc;
+            }
+        }
+    }
+
+    @Override
+    protected void doMseForward(Buffer pred, Buffer target, Buffer loss) {
+        float[] pv = data(pred);
+        float[] tv = data(target);
+        int po = pred.offset();
+        int to = target.offset();
+        int n = pred.length();
+        float sum = deterministicSum(n, Backend.REDUCE_BASE_ELEMENTS, i -> {
+            float d = pv[po + i] - tv[to + i];
+            return d * d;
+        });
+        data(loss)[loss.offset()] = sum / n;
+    }
+
+    @Override
+    protected void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+        float[] pv = data(pred);
+        float[] tv = data(target);
+        float[] dv = data(dPred);
+        int po = pred.offset();
+        int to = target.offset();
+        int dO = dPred.offset();
+        float sc = (float) scale;
+        for (int i = 0; i < pred.length(); i++) {
+            dv[dO + i] = (pv[po + i] - tv[to + i]) * sc;
+        }
+    }
+
+    // ---- layers -------------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+        float[] wv = data(table);
+        float[] iv = data(indices);
+        float[] ov = data(out);
+        int n = indices.length();
+        checkIndices(iv, indices.offset(), n, vocab, "indices");
+        for (int i = 0; i < n; i++) {
+            int k = (int) iv[indices.offset() + i];
+            System.arraycopy(wv, table.offset() + k * dim, ov, out.offset() + i * dim, dim);
+        }
+    }
+
+    @Override
+    protected void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                       boolean accumulate) {
+        float[] iv = data(indices);
+        float[] gv = data(dOut);
+        float[] dv = data(dTable);
+        int n = indices.length();
+        int go = dOut.offset();
+        int dO = dTable.offset();
+        checkIndices(iv, indices.offset(), n, vocab, "indices");
+        if (!accumulate) {
+            for (int i = 0; i < vocab * dim; i++) {
+                dv[dO + i] = 0;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            int row = dO + (int) iv[indices.offset() + i] * dim;
+            for (int e = 0; e < dim; e++) {
+                dv[row + e] += gv[go + i * dim + e];
+            }
+        }
+    }
+
+    @Override
+    protected void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+        float[] xv = data(x);
+        float[] bv = data(bias);
+        float[] yv = data(y);
+        int xo = x.offset();
+        int bo = bias.offset();
+        int yo = y.offset();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                yv[yo + r * cols + c] = xv[xo + r * cols + c] + bv[bo + c];
+            }
+        }
+    }
+
+    @Override
+    protected void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+        float[] xv = data(x);
+        float[] mv = data(mask);
+        float[] yv = data(y);
+        int xo = x.offset();
+        int mo = mask.offset();
+        int yo = y.offset();
+        long threshold = Philox.dropThreshold(p);
+        float keep = (float) (1 - p);
+        float scale = 1 / keep;
+        int[] words = new int[4];
+        for (int i = 0; i < x.length(); i++) {
+            if ((i & 3) == 0) {
+                Philox.block(seed, offset + (i >>> 2), words);
+            }
+            float m = (words[i & 3] & 0xffffffffL) < threshold ? 0 : scale;
+            mv[mo + i] = m;
+            yv[yo + i] = xv[xo + i] * m;
+        }
+    }
+
+    @Override
+    protected void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+        float[] dyv = data(dy);
+        float[] mv = data(mask);
+        float[] dxv = data(dx);
+        int dyo = dy.offset();
+        int mo = mask.offset();
+        int dxo = dx.offset();
+        for (int i = 0; i < dy.length(); i++) {
+            dxv[dxo + i] = dyv[dyo + i] * mv[mo + i];
+        }
+    }
+
+    // ---- gradients and optimizers --------------------------------------------------------------------------------
+
+    @Override
+    protected void doL2Norm(Buffer x, Buffer norm) {
+        float[] xv = data(x);
+        int xo = x.offset();
+        float sum = deterministicSum(x.length(), Backend.REDUCE_BASE_ELEMENTS, i -> xv[xo + i] * xv[xo + i]);
+        data(norm)[norm.offset()] = (float) Math.sqrt(sum);
+    }
+
+    @Override
+    protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+        float total = data(norm)[norm.offset()];
+        float c = 1 / (total + (float) 1e-6) * (float) maxNorm;
+        data(coef)[coef.offset()] = c > 1 ? 1 : c;
+    }
+
+    @Override
+    protected void doScaleBy(Buffer x, Buffer factor) {
+        float[] xv = data(x);
+        int xo = x.offset();
+        float f = data(factor)[factor.offset()];
+        for (int i = 0; i < x.length(); i++) {
+            xv[xo + i] = xv[xo + i] * f;
+        }
+    }
+
+    @Override
+    protected void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr,
+                                double beta1, double beta2, double eps, double weightDecay) {
+        float[] pv = data(params);
+        float[] gv = data(grads);
+        float[] mv = data(expAvg);
+        float[] vv = data(expAvgSq);
+        float[] sv = data(step);
+        int po = params.offset();
+        int go = grads.offset();
+        int mo = expAvg.offset();
+        int vo = expAvgSq.offset();
+        float t = sv[step.offset()] + 1;
+        sv[step.offset()] = t;
+        // The step's scalars in float, as PyTorch computes them in Python, then rounded once to the precision.
+        float negStepSize = (float) -(lr / (1 - Math.pow(beta1, t)));
+        float bc2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, t));
+        float w = (float) (1 - beta1);
+        float oneMinusW = 1 - w;
+        float b2 = (float) beta2;
+        float oneMinusB2 = (float) (1 - beta2);
+        float e = (float) eps;
+        float wd = (float) weightDecay;
+        boolean decay = weightDecay != 0;
+        boolean small = w < 0.5;
+        for (int i = 0; i < params.length(); i++) {
+            float p = pv[po + i];
+            float g = gv[go + i];
+            if (decay) {
+                g = g + wd * p;
+            }
+            float m = mv[mo + i];
+            m = small ? m + w * (g - m) : g - (g - m) * oneMinusW;
+            float v = vv[vo + i] * b2 + oneMinusB2 * g * g;
+            mv[mo + i] = m;
+            vv[vo + i] = v;
+            float denom = (float) Math.sqrt(v) / bc2Sqrt + e;
+            pv[po + i] = p + negStepSize * m / denom;
+        }
+    }
+
+    @Override
+    protected void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
+                                       double momentum, double weightDecay) {
+        float[] pv = data(params);
+        float[] gv = data(grads);
+        float[] bv = data(momentumBuffer);
+        float[] sv = data(step);
+        int po = params.offset();
+        int go = grads.offset();
+        int bo = momentumBuffer.offset();
+        boolean first = sv[step.offset()] == 0;
+        float negLr = (float) -lr;
+        float mom = (float) momentum;
+        float wd = (float) weightDecay;
+        boolean decay = weightDecay != 0;
+        for (int i = 0; i < params.length(); i++) {
+            float p = pv[po + i];
+            float g = gv[go + i];
+            if (decay) {
+                g = g + wd * p;
+            }
+            float buf = first ? g : bv[bo + i] * mom + g;
+            bv[bo + i] = buf;
+            pv[po + i] = p + negLr * buf;
+        }
+        sv[step.offset()] = sv[step.offset()] + 1;
+    }
+
+    // ---- helpers of the new operations ----------------------------------------------------------------------------
+
+    /** One item of a deterministic reduction: what item {@code i} contributes. */
+    private interface Item {
+        float at(int i);
+    }
+
+    /**
+     * The sum of items {@code 0 .. n-1} in {@link Backend}'s deterministic order: chunks of
+     * {@link Backend#reduceChunk} items, each summed by {@link #laneSum}, then the chunk sums by {@link #laneSum}.
+     */
+    private static float deterministicSum(int n, int base, Item item) {
+        int chunk = Backend.reduceChunk(n, base);
+        int chunks = (int) (((long) n + chunk - 1) / chunk);
+        float[] partials = new float[chunks];
+        for (int c = 0; c < chunks; c++) {
+            long start = (long) c * chunk;
+            partials[c] = laneSum(start, Math.min(start + chunk, n), item);
+        }
+        return laneSum(0, chunks, i -> partials[i]);
+    }
+
+    /** Items {@code [start, end)}: lane {@code t} adds items {@code start + t + 256k} from 0, then pairwise. */
+    private static float laneSum(long start, long end, Item item) {
+        float[] lanes = new float[Backend.REDUCE_LANES];
+        for (int t = 0; t < lanes.length; t++) {
+            float acc = 0;
+            for (long i = start + t; i < end; i += lanes.length) {
+                acc += item.at((int) i);
+            }
+            lanes[t] = acc;
+        }
+        for (int s = lanes.length / 2; s > 0; s /= 2) {
+            for (int t = 0; t < s; t++) {
+                lanes[t] = lanes[t] + lanes[t + s];
+            }
+        }
+        return lanes[0];
+    }
+
+    /** Checks that {@code n} values from {@code off} are integers in {@code [0, limit)}, before anything is written. */
+    private static void checkIndices(float[] v, int off, int n, int limit, String name) {
+        for (int i = 0; i < n; i++) {
+            float value = v[off + i];
+            int k = (int) value;
+            if (k != value || k < 0 || k >= limit) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + value + " is not an index in [0, "
+                        + limit + ")");
+            }
         }
     }
 

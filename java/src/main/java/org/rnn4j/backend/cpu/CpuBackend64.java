@@ -1,8 +1,10 @@
 package org.rnn4j.backend.cpu;
 
 import org.rnn4j.backend.AbstractBackend;
+import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.GateLayout;
+import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.Precision;
 
 /**
@@ -354,6 +356,342 @@ public final class CpuBackend64 extends AbstractBackend {
         double lr = (double) learningRate;
         for (int i = 0; i < params.length(); i++) {
             pv[po + i] -= lr * gv[go + i];
+        }
+    }
+
+    // ---- losses ---------------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                         boolean mean) {
+        double[] xv = data(logits);
+        double[] tv = data(targets);
+        double[] lv = data(loss);
+        int xo = logits.offset();
+        int to = targets.offset();
+        int lo = loss.offset();
+        checkIndices(tv, to, rows, classes, "targets");
+        if (mean) {
+            double sum = deterministicSum(rows, Backend.REDUCE_BASE_ROWS,
+                r -> crossEntropyRow(xv, xo + r * classes, classes, (int) tv[to + r]));
+            lv[lo] = sum / rows;
+        } else {
+            for (int r = 0; r < rows; r++) {
+                lv[lo + r] = crossEntropyRow(xv, xo + r * classes, classes, (int) tv[to + r]);
+            }
+        }
+    }
+
+    /** One row's loss, {@code -((x[t] - m) - log(sum_j exp(x[j] - m)))} with {@code m} the row's largest logit. */
+    private static double crossEntropyRow(double[] xv, int row, int classes, int target) {
+        double m = rowMax(xv, row, classes);
+        double s = 0;
+        for (int j = 0; j < classes; j++) {
+            s += Math.exp(xv[row + j] - m);
+        }
+        return -((xv[row + target] - m) - Math.log(s));
+    }
+
+    /** The largest of a row's values, scanned in ascending order with {@code >} (as the kernels do). */
+    private static double rowMax(double[] xv, int row, int classes) {
+        double m = xv[row];
+        for (int j = 1; j < classes; j++) {
+            double x = xv[row + j];
+            if (x > m) {
+                m = x;
+            }
+        }
+        return m;
+    }
+
+    @Override
+    protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                          Buffer dLogits) {
+        double[] xv = data(logits);
+        double[] tv = data(targets);
+        double[] dv = data(dLogits);
+        int xo = logits.offset();
+        int to = targets.offset();
+        int dO = dLogits.offset();
+        checkIndices(tv, to, rows, classes, "targets");
+        double sc = (double) scale;
+        for (int r = 0; r < rows; r++) {
+            int row = xo + r * classes;
+            int drow = dO + r * classes;
+            int target = (int) tv[to + r];
+            double m = rowMax(xv, row, classes);
+            double s = 0;
+            for (int j = 0; j < classes; j++) {
+                s += Math.exp(xv[row + j] - m);
+            }
+            for (int j = 0; j < classes; j++) {
+                double prob = Math.exp(xv[row + j] - m) / s;
+                dv[drow + j] = (j == target ? prob - 1 : prob) * sc;
+            }
+        }
+    }
+
+    @Override
+    protected void doMseForward(Buffer pred, Buffer target, Buffer loss) {
+        double[] pv = data(pred);
+        double[] tv = data(target);
+        int po = pred.offset();
+        int to = target.offset();
+        int n = pred.length();
+        double sum = deterministicSum(n, Backend.REDUCE_BASE_ELEMENTS, i -> {
+            double d = pv[po + i] - tv[to + i];
+            return d * d;
+        });
+        data(loss)[loss.offset()] = sum / n;
+    }
+
+    @Override
+    protected void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+        double[] pv = data(pred);
+        double[] tv = data(target);
+        double[] dv = data(dPred);
+        int po = pred.offset();
+        int to = target.offset();
+        int dO = dPred.offset();
+        double sc = (double) scale;
+        for (int i = 0; i < pred.length(); i++) {
+            dv[dO + i] = (pv[po + i] - tv[to + i]) * sc;
+        }
+    }
+
+    // ---- layers -------------------------------------------------------------------------------------------------
+
+    @Override
+    protected void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+        double[] wv = data(table);
+        double[] iv = data(indices);
+        double[] ov = data(out);
+        int n = indices.length();
+        checkIndices(iv, indices.offset(), n, vocab, "indices");
+        for (int i = 0; i < n; i++) {
+            int k = (int) iv[indices.offset() + i];
+            System.arraycopy(wv, table.offset() + k * dim, ov, out.offset() + i * dim, dim);
+        }
+    }
+
+    @Override
+    protected void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                       boolean accumulate) {
+        double[] iv = data(indices);
+        double[] gv = data(dOut);
+        double[] dv = data(dTable);
+        int n = indices.length();
+        int go = dOut.offset();
+        int dO = dTable.offset();
+        checkIndices(iv, indices.offset(), n, vocab, "indices");
+        if (!accumulate) {
+            for (int i = 0; i < vocab * dim; i++) {
+                dv[dO + i] = 0;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            int row = dO + (int) iv[indices.offset() + i] * dim;
+            for (int e = 0; e < dim; e++) {
+                dv[row + e] += gv[go + i * dim + e];
+            }
+        }
+    }
+
+    @Override
+    protected void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+        double[] xv = data(x);
+        double[] bv = data(bias);
+        double[] yv = data(y);
+        int xo = x.offset();
+        int bo = bias.offset();
+        int yo = y.offset();
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                yv[yo + r * cols + c] = xv[xo + r * cols + c] + bv[bo + c];
+            }
+        }
+    }
+
+    @Override
+    protected void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+        double[] xv = data(x);
+        double[] mv = data(mask);
+        double[] yv = data(y);
+        int xo = x.offset();
+        int mo = mask.offset();
+        int yo = y.offset();
+        long threshold = Philox.dropThreshold(p);
+        double keep = (double) (1 - p);
+        double scale = 1 / keep;
+        int[] words = new int[4];
+        for (int i = 0; i < x.length(); i++) {
+            if ((i & 3) == 0) {
+                Philox.block(seed, offset + (i >>> 2), words);
+            }
+            double m = (words[i & 3] & 0xffffffffL) < threshold ? 0 : scale;
+            mv[mo + i] = m;
+            yv[yo + i] = xv[xo + i] * m;
+        }
+    }
+
+    @Override
+    protected void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+        double[] dyv = data(dy);
+        double[] mv = data(mask);
+        double[] dxv = data(dx);
+        int dyo = dy.offset();
+        int mo = mask.offset();
+        int dxo = dx.offset();
+        for (int i = 0; i < dy.length(); i++) {
+            dxv[dxo + i] = dyv[dyo + i] * mv[mo + i];
+        }
+    }
+
+    // ---- gradients and optimizers --------------------------------------------------------------------------------
+
+    @Override
+    protected void doL2Norm(Buffer x, Buffer norm) {
+        double[] xv = data(x);
+        int xo = x.offset();
+        double sum = deterministicSum(x.length(), Backend.REDUCE_BASE_ELEMENTS, i -> xv[xo + i] * xv[xo + i]);
+        data(norm)[norm.offset()] = Math.sqrt(sum);
+    }
+
+    @Override
+    protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+        double total = data(norm)[norm.offset()];
+        double c = 1 / (total + (double) 1e-6) * (double) maxNorm;
+        data(coef)[coef.offset()] = c > 1 ? 1 : c;
+    }
+
+    @Override
+    protected void doScaleBy(Buffer x, Buffer factor) {
+        double[] xv = data(x);
+        int xo = x.offset();
+        double f = data(factor)[factor.offset()];
+        for (int i = 0; i < x.length(); i++) {
+            xv[xo + i] = xv[xo + i] * f;
+        }
+    }
+
+    @Override
+    protected void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr,
+                                double beta1, double beta2, double eps, double weightDecay) {
+        double[] pv = data(params);
+        double[] gv = data(grads);
+        double[] mv = data(expAvg);
+        double[] vv = data(expAvgSq);
+        double[] sv = data(step);
+        int po = params.offset();
+        int go = grads.offset();
+        int mo = expAvg.offset();
+        int vo = expAvgSq.offset();
+        double t = sv[step.offset()] + 1;
+        sv[step.offset()] = t;
+        // The step's scalars in double, as PyTorch computes them in Python, then rounded once to the precision.
+        double negStepSize = (double) -(lr / (1 - Math.pow(beta1, t)));
+        double bc2Sqrt = (double) Math.sqrt(1 - Math.pow(beta2, t));
+        double w = (double) (1 - beta1);
+        double oneMinusW = 1 - w;
+        double b2 = (double) beta2;
+        double oneMinusB2 = (double) (1 - beta2);
+        double e = (double) eps;
+        double wd = (double) weightDecay;
+        boolean decay = weightDecay != 0;
+        boolean small = w < 0.5;
+        for (int i = 0; i < params.length(); i++) {
+            double p = pv[po + i];
+            double g = gv[go + i];
+            if (decay) {
+                g = g + wd * p;
+            }
+            double m = mv[mo + i];
+            m = small ? m + w * (g - m) : g - (g - m) * oneMinusW;
+            double v = vv[vo + i] * b2 + oneMinusB2 * g * g;
+            mv[mo + i] = m;
+            vv[vo + i] = v;
+            double denom = Math.sqrt(v) / bc2Sqrt + e;
+            pv[po + i] = p + negStepSize * m / denom;
+        }
+    }
+
+    @Override
+    protected void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
+                                       double momentum, double weightDecay) {
+        double[] pv = data(params);
+        double[] gv = data(grads);
+        double[] bv = data(momentumBuffer);
+        double[] sv = data(step);
+        int po = params.offset();
+        int go = grads.offset();
+        int bo = momentumBuffer.offset();
+        boolean first = sv[step.offset()] == 0;
+        double negLr = (double) -lr;
+        double mom = (double) momentum;
+        double wd = (double) weightDecay;
+        boolean decay = weightDecay != 0;
+        for (int i = 0; i < params.length(); i++) {
+            double p = pv[po + i];
+            double g = gv[go + i];
+            if (decay) {
+                g = g + wd * p;
+            }
+            double buf = first ? g : bv[bo + i] * mom + g;
+            bv[bo + i] = buf;
+            pv[po + i] = p + negLr * buf;
+        }
+        sv[step.offset()] = sv[step.offset()] + 1;
+    }
+
+    // ---- helpers of the new operations ----------------------------------------------------------------------------
+
+    /** One item of a deterministic reduction: what item {@code i} contributes. */
+    private interface Item {
+        double at(int i);
+    }
+
+    /**
+     * The sum of items {@code 0 .. n-1} in {@link Backend}'s deterministic order: chunks of
+     * {@link Backend#reduceChunk} items, each summed by {@link #laneSum}, then the chunk sums by {@link #laneSum}.
+     */
+    private static double deterministicSum(int n, int base, Item item) {
+        int chunk = Backend.reduceChunk(n, base);
+        int chunks = (int) (((long) n + chunk - 1) / chunk);
+        double[] partials = new double[chunks];
+        for (int c = 0; c < chunks; c++) {
+            long start = (long) c * chunk;
+            partials[c] = laneSum(start, Math.min(start + chunk, n), item);
+        }
+        return laneSum(0, chunks, i -> partials[i]);
+    }
+
+    /** Items {@code [start, end)}: lane {@code t} adds items {@code start + t + 256k} from 0, then pairwise. */
+    private static double laneSum(long start, long end, Item item) {
+        double[] lanes = new double[Backend.REDUCE_LANES];
+        for (int t = 0; t < lanes.length; t++) {
+            double acc = 0;
+            for (long i = start + t; i < end; i += lanes.length) {
+                acc += item.at((int) i);
+            }
+            lanes[t] = acc;
+        }
+        for (int s = lanes.length / 2; s > 0; s /= 2) {
+            for (int t = 0; t < s; t++) {
+                lanes[t] = lanes[t] + lanes[t + s];
+            }
+        }
+        return lanes[0];
+    }
+
+    /** Checks that {@code n} values from {@code off} are integers in {@code [0, limit)}, before anything is written. */
+    private static void checkIndices(double[] v, int off, int n, int limit, String name) {
+        for (int i = 0; i < n; i++) {
+            double value = v[off + i];
+            int k = (int) value;
+            if (k != value || k < 0 || k >= limit) {
+                throw new IllegalArgumentException(name + "[" + i + "] = " + value + " is not an index in [0, "
+                        + limit + ")");
+            }
         }
     }
 
