@@ -1,6 +1,7 @@
 package org.rnn4j.check;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.ToDoubleFunction;
 import org.rnn4j.backend.Backend;
@@ -9,6 +10,7 @@ import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.net.ParamTensor;
 import org.rnn4j.net.SeedLstm;
 import org.rnn4j.net.LstmLayer;
+import org.rnn4j.nn.Lstm;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -181,6 +183,76 @@ public final class GradientCheck {
                     + " steps, batch " + batch + ", seed " + seed,
                     compare(net.parameterTensors(), params, analytic, loss));
         }
+    }
+
+    /**
+     * The multi-layer {@link Lstm} with states: input 3, hidden 4, 2 layers, 4 steps, batch 2, random weights in
+     * [-0.5, 0.5), inputs, {@code h0} and {@code c0} in [-1, 1), and the loss
+     * {@code L = sum(output * R) + sum(hN * RH) + sum(cN * RC)} with {@code R, RH, RC} in [-0.5, 0.5). Checks every
+     * parameter and, as three more tensors, the gradients of the input, {@code h0} and {@code c0}.
+     */
+    public static Result lstmStack(long seed) {
+        int input = 3;
+        int hidden = 4;
+        int layers = 2;
+        int steps = 4;
+        int batch = 2;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             Lstm net = Lstm.create(backend, input, hidden, layers, seed);
+             Lstm.Workspace ws = net.workspace(steps, batch)) {
+            int nParams = net.parameters().length;
+            int nIn = steps * batch * input;
+            int nState = layers * batch * hidden;
+            double[] v = new double[nParams + nIn + 2 * nState]; // [params | inputs | h0 | c0]
+            for (int i = 0; i < v.length; i++) {
+                v[i] = i < nParams ? rng.randomSample() - 0.5 : 2 * rng.randomSample() - 1;
+            }
+            double[] r = centred(rng, steps * batch * hidden);
+            double[] rh = centred(rng, nState);
+            double[] rc = centred(rng, nState);
+            List<ParamTensor> tensors = new ArrayList<>(net.parameterTensors());
+            tensors.add(new ParamTensor("input", nParams, steps * batch, input));
+            tensors.add(new ParamTensor("h0", nParams + nIn, layers * batch, hidden));
+            tensors.add(new ParamTensor("c0", nParams + nIn + nState, layers * batch, hidden));
+            // L(v), computed here from the downloaded outputs and final state, in double
+            ToDoubleFunction<double[]> loss = p -> {
+                net.setParameters(Arrays.copyOfRange(p, 0, nParams));
+                ws.setInputs(Arrays.copyOfRange(p, nParams, nParams + nIn));
+                ws.setInitialState(Arrays.copyOfRange(p, nParams + nIn, nParams + nIn + nState),
+                        Arrays.copyOfRange(p, nParams + nIn + nState, p.length));
+                net.forward(ws);
+                return dot(ws.downloadOutputs(), r) + dot(ws.downloadFinalH(), rh) + dot(ws.downloadFinalC(), rc);
+            };
+            loss.applyAsDouble(v);
+            ws.setOutputGrads(r);
+            ws.setFinalStateGrads(rh, rc);
+            net.backward(ws);
+            double[] analytic = new double[v.length];
+            System.arraycopy(net.gradients(), 0, analytic, 0, nParams);
+            System.arraycopy(ws.downloadInputGrads(), 0, analytic, nParams, nIn);
+            System.arraycopy(ws.downloadInitialHGrads(), 0, analytic, nParams + nIn, nState);
+            System.arraycopy(ws.downloadInitialCGrads(), 0, analytic, nParams + nIn + nState, nState);
+            return new Result("lstm-stack", "input " + input + ", hidden " + hidden + ", " + layers + " layers, "
+                    + steps + " steps, batch " + batch + ", given h0 and c0, seed " + seed,
+                    compare(tensors, v, analytic, loss));
+        }
+    }
+
+    private static double[] centred(NumpyRandom rng, int n) {
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = rng.randomSample() - 0.5;
+        }
+        return out;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
     }
 
     static List<TensorResult> compare(List<ParamTensor> tensors, double[] params, double[] analytic,

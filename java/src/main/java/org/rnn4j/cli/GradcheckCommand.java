@@ -11,14 +11,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code rnn4j gradcheck rnn|lstm}. */
+/** {@code rnn4j gradcheck rnn|lstm|lstm-stack}. */
 @Command(name = "gradcheck", mixinStandardHelpOptions = true,
         description = {"Check a network's backward pass against finite differences of its loss, in float64 on the "
                 + "CPU, on a small network with random weights and data; every parameter is checked.",
                 "The last line is 'max relative error <E>'; exit code 0 when E < 1e-6, 1 otherwise."})
 final class GradcheckCommand implements Callable<Integer> {
 
-    @Parameters(paramLabel = "NETWORK", description = "rnn or lstm")
+    @Parameters(paramLabel = "NETWORK", description = "rnn, lstm, or lstm-stack (the 2-layer org.rnn4j.nn.Lstm "
+            + "with given h0 and c0; also checks the gradients of the input, h0 and c0)")
     String network;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
@@ -36,7 +37,8 @@ final class GradcheckCommand implements Callable<Integer> {
         GradientCheck.Result result = switch (network) {
             case "rnn" -> GradientCheck.rnn(seed);
             case "lstm" -> GradientCheck.lstm(seed);
-            default -> throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn or lstm)");
+            case "lstm-stack" -> GradientCheck.lstmStack(seed);
+            default -> throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn, lstm or lstm-stack)");
         };
         PrintWriter out = spec.commandLine().getOut();
         out.println("gradient check, " + network + " (" + result.setting() + "), float64, fourth-order central "

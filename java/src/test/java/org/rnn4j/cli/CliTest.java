@@ -230,7 +230,7 @@ class CliTest {
 
     @Test
     void gradchecksPassAndEndWithTheirMaximum() {
-        for (String net : new String[] {"rnn", "lstm"}) {
+        for (String net : new String[] {"rnn", "lstm", "lstm-stack"}) {
             Run r = run("gradcheck", net);
             assertEquals(0, r.code(), r.out() + r.err());
             List<String> lines = r.outLines();
