@@ -72,6 +72,8 @@ public final class CudaBackend extends AbstractBackend {
     private final CUdevice deviceHandle = new CUdevice();
     private final CUcontext context = new CUcontext();
     private final CUstream stream = new CUstream();
+    /** The releases of what the constructor made (context, stream, kernels, cuBLAS), run by {@link #doClose}. */
+    private final Cleanup owned = new Cleanup();
     private final CudaKernels kernels;
     private final cublasHandle cublas;
     /**
@@ -85,6 +87,14 @@ public final class CudaBackend extends AbstractBackend {
     private int nextStaging;
 
     CudaBackend(Precision precision, CudaProbe.Result probe, CudaProbe.GemmPath gemmPath) {
+        this(precision, probe, gemmPath, null);
+    }
+
+    /**
+     * @param afterSetup for tests: run once everything is made, as the constructor's last step; what it throws
+     *                   makes the constructor fail there, after every resource exists (null in normal use)
+     */
+    CudaBackend(Precision precision, CudaProbe.Result probe, CudaProbe.GemmPath gemmPath, Runnable afterSetup) {
         super(precision);
         if (!probe.usable()) {
             throw new IllegalStateException("CUDA is not usable here: " + probe.reason());
@@ -95,38 +105,41 @@ public final class CudaBackend extends AbstractBackend {
         this.elementBytes = precision.bytes();
         JCudaDriver.setExceptionsEnabled(true);
         JCudaDriver.cuDeviceGet(deviceHandle, device.ordinal());
-        JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle);
+        // Each resource's release is registered as soon as it exists: a failure at any step (kernels that do not load,
+        // cuBLAS missing, out of memory) releases exactly what was made before it, last first.
         CudaKernels loaded = null;
         cublasHandle handle = null;
         CUdeviceptr workspace = null;
         try {
+            JCudaDriver.cuDevicePrimaryCtxRetain(context, deviceHandle);
+            owned.push(() -> JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle));
             JCudaDriver.cuCtxSetCurrent(context);
             JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            loaded = new CudaKernels(precision);
+            owned.push(() -> JCudaDriver.cuStreamDestroy(stream));
+            CudaKernels k = new CudaKernels(precision);
+            owned.push(k::close);
+            loaded = k;
             if (gemmPath.cublas()) {
+                CUdeviceptr w = new CUdeviceptr();
+                JCudaDriver.cuMemAlloc(w, CUBLAS_WORKSPACE_BYTES);
+                owned.push(() -> JCudaDriver.cuMemFree(w));
+                workspace = w;
                 JCublas2.setExceptionsEnabled(true);
-                handle = new cublasHandle();
-                JCublas2.cublasCreate(handle);
+                cublasHandle h = new cublasHandle();
+                JCublas2.cublasCreate(h);
+                owned.push(() -> JCublas2.cublasDestroy(h)); // runs before the workspace it uses is freed
+                handle = h;
                 JCublas2.cublasSetStream(handle, new cudaStream_t(stream));
                 JCublas2.cublasSetPointerMode(handle, cublasPointerMode.CUBLAS_POINTER_MODE_HOST);
                 // Plain IEEE arithmetic: no TF32 for float32, so results can be held to the CPU's.
                 JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH);
-                CUdeviceptr w = new CUdeviceptr();
-                JCudaDriver.cuMemAlloc(w, CUBLAS_WORKSPACE_BYTES);
-                workspace = w;
                 JCublas2.cublasSetWorkspace(handle, workspace, CUBLAS_WORKSPACE_BYTES);
             }
-        } catch (RuntimeException | LinkageError e) {
-            if (handle != null) {
-                JCublas2.cublasDestroy(handle);
+            if (afterSetup != null) {
+                afterSetup.run();
             }
-            if (workspace != null) {
-                JCudaDriver.cuMemFree(workspace);
-            }
-            if (loaded != null) {
-                loaded.close();
-            }
-            JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle);
+        } catch (RuntimeException | Error e) {
+            owned.runAllAfter(e);
             throw e;
         }
         this.kernels = loaded;
@@ -168,8 +181,11 @@ public final class CudaBackend extends AbstractBackend {
         return new KernelArgs(precision());
     }
 
-    /** One thread per element, in blocks of {@link KernelImages#ELEMENTWISE_BLOCK}. */
+    /** One thread per element, in blocks of {@link KernelImages#ELEMENTWISE_BLOCK}; nothing for zero elements. */
     private void launch1d(String kernel, int elements, KernelArgs args) {
+        if (elements == 0) {
+            return; // a grid of 0 blocks is CUDA_ERROR_INVALID_VALUE; AbstractBackend already skips empty operations
+        }
         int block = KernelImages.ELEMENTWISE_BLOCK;
         int grid = (int) ((elements + (long) block - 1) / block);
         CUfunction f = kernels.get(kernel);
@@ -561,21 +577,16 @@ public final class CudaBackend extends AbstractBackend {
 
     @Override
     protected void doClose() {
-        // Buffers are already freed (AbstractBackend releases them first); then the library handles, then the context.
+        // Buffers are already freed (AbstractBackend releases them first). Wait for the stream, free the pinned staging
+        // buffers, then what the constructor made in reverse order: cuBLAS, its workspace, the kernels, the stream, the
+        // context. Every step runs even if an earlier one fails; the first failure is thrown.
         bind();
-        try {
-            JCudaDriver.cuStreamSynchronize(stream);
-            if (cublas != null) {
-                JCublas2.cublasDestroy(cublas);
-                JCudaDriver.cuMemFree(cublasWorkspace);
-            }
-            kernels.close();
+        owned.push(() -> {
             for (Staging slot : staging) {
                 slot.close();
             }
-            JCudaDriver.cuStreamDestroy(stream);
-        } finally {
-            JCudaDriver.cuDevicePrimaryCtxRelease(deviceHandle);
-        }
+        });
+        owned.push(() -> JCudaDriver.cuStreamSynchronize(stream));
+        owned.runAll();
     }
 }

@@ -29,6 +29,9 @@ public final class CudaBackendProvider implements BackendProvider {
         if (r.driverVersion() > 0) {
             details.add("CUDA driver " + r.driverText());
         }
+        if (r.nativeDir() != null) {
+            details.add("JCuda native libraries: " + r.nativeDir() + " (" + NativeLibraries.DIR_ENV + " to change)");
+        }
         if (!r.usable()) {
             return new Availability(false, r.reason(), details);
         }

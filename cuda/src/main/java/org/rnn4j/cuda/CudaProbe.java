@@ -1,6 +1,7 @@
 package org.rnn4j.cuda;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +22,8 @@ import org.rnn4j.kernels.KernelImages;
  * <p>JCuda loads its native library in a static initialiser: when {@code libcuda.so.1} is missing that throws
  * {@link UnsatisfiedLinkError}, and every later touch of the class throws {@link NoClassDefFoundError}. So the probe
  * touches JCuda once, catches {@link LinkageError}, and keeps the reason; nothing else touches JCuda unless the probe
- * said the backend is usable.
+ * said the backend is usable. JCuda's first touches (the driver binding, and cuBLAS's) go through
+ * {@code NativeLibraries.load}, so its libraries come from a private directory, checked against the jar.
  */
 public final class CudaProbe {
 
@@ -55,7 +57,7 @@ public final class CudaProbe {
      * driver version are filled in as far as the probe got.
      */
     public record Result(boolean usable, String reason, int driverVersion, List<Device> devices, int chosen,
-                         GemmPath gemm) {
+                         GemmPath gemm, Path nativeDir) {
         public Result {
             devices = List.copyOf(devices);
         }
@@ -75,22 +77,36 @@ public final class CudaProbe {
     private CudaProbe() {
     }
 
+    /** The directory JCuda's libraries come from (set by the probe); null before it, or when it was refused. */
+    private static Path nativeDir;
+
     /** The probe's answer, computed on first use. Never throws. */
     public static synchronized Result get() {
         if (cached == null) {
-            cached = probe(System.getenv(DEVICE_ENV), System.getenv(GEMM_ENV));
+            cached = probe(NativeLibraries.directory(), System.getenv(DEVICE_ENV), System.getenv(GEMM_ENV));
         }
         return cached;
     }
 
-    static Result probe(String deviceSetting, String gemmSetting) {
+    static Result probe(Path nativeDirectory, String deviceSetting, String gemmSetting) {
         int driver;
         List<Device> devices = new ArrayList<>();
+        Path dir;
         try {
-            JCudaDriver.setExceptionsEnabled(true);
+            dir = NativeLibraries.prepareDirectory(nativeDirectory);
+        } catch (NativeLibraries.Problem e) {
+            return new Result(false, e.getMessage(), 0, devices, -1, null, nativeDirectory);
+        }
+        synchronized (CudaProbe.class) {
+            nativeDir = dir;
+        }
+        try {
+            NativeLibraries.load(dir, NativeLibraries.DRIVER, () -> JCudaDriver.setExceptionsEnabled(true));
             int[] v = new int[1];
             JCudaDriver.cuDriverGetVersion(v);
             driver = v[0];
+        } catch (NativeLibraries.Problem e) {
+            return unusable(e.getMessage(), 0, devices);
         } catch (LinkageError e) {
             return unusable(driverMissing(e), 0, devices);
         } catch (CudaException e) {
@@ -147,14 +163,18 @@ public final class CudaProbe {
                 return unusable(GEMM_ENV + "=cublas but cuBLAS cannot be used: " + cublasProblem(), driver, devices);
             }
             return new Result(true, device.name() + " (" + device.arch() + "), driver " + version(driver),
-                    driver, devices, chosen, gemm);
+                    driver, devices, chosen, gemm, nativeDir());
         } finally {
             JCudaDriver.cuDevicePrimaryCtxRelease(handle);
         }
     }
 
     private static Result unusable(String reason, int driver, List<Device> devices) {
-        return new Result(false, reason, driver, devices, -1, null);
+        return new Result(false, reason, driver, devices, -1, null, nativeDir());
+    }
+
+    private static synchronized Path nativeDir() {
+        return nativeDir;
     }
 
     private static Device describe(int ordinal) {
@@ -222,14 +242,20 @@ public final class CudaProbe {
     private static boolean cublasProbed;
 
     /** Null when JCublas2 loads and a handle can be created on the current context, else why not. */
-    private static String cublasProblem() {
+    static synchronized String cublasProblem() {
         if (!cublasProbed) {
             cublasProbed = true;
             try {
-                JCublas2.setExceptionsEnabled(true);
+                Path dir = nativeDir();
+                if (dir == null) {
+                    return cublasProblemCache = "the CUDA probe has not prepared JCuda's native libraries";
+                }
+                NativeLibraries.load(dir, NativeLibraries.CUBLAS, () -> JCublas2.setExceptionsEnabled(true));
                 cublasHandle h = new cublasHandle();
                 JCublas2.cublasCreate(h);
                 JCublas2.cublasDestroy(h);
+            } catch (NativeLibraries.Problem e) {
+                cublasProblemCache = e.getMessage();
             } catch (LinkageError e) {
                 cublasProblemCache = libraryProblem(e, "libcublas.so.12");
             } catch (RuntimeException e) {
@@ -259,6 +285,17 @@ public final class CudaProbe {
             all.append(t.getMessage()).append('\n');
         }
         String text = all.toString();
+        for (String line : text.split("\n")) {
+            int at = line.indexOf("failed to map segment from shared object");
+            if (at > 0) {
+                // "...UnsatisfiedLinkError: /dir/libJCudaDriver-...so: /dir/libJCudaDriver-...so: failed to map ..."
+                int start = line.indexOf('/');
+                int end = start < 0 ? -1 : line.indexOf(": ", start);
+                String file = start >= 0 && end > start ? line.substring(start, end) : "a JCuda library";
+                return "cannot load " + file + ": its file system does not allow loading code (mounted noexec?); set "
+                        + NativeLibraries.DIR_ENV + " to a directory on another";
+            }
+        }
         if (text.contains(expected + ": cannot open shared object file")) {
             return expected + " not found";
         }

@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * Checks every call at the API boundary, once for all backends, then hands the validated call to the
  * implementation's {@code do*} method; also tracks allocations so that {@link #close()} releases whatever is left.
- * Implementations keep only the math (and the device plumbing).
+ * Implementations keep only the math (and the device plumbing). An operation on zero elements (views of length 0)
+ * is validated and then does nothing, on every backend: no {@code do*} method is called with an empty buffer.
  */
 public abstract class AbstractBackend implements Backend {
 
@@ -170,7 +171,9 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
                     + " from offset " + srcOffset);
         }
-        doUpload(src, srcOffset, dst);
+        if (dst.length() > 0) {
+            doUpload(src, srcOffset, dst);
+        }
     }
 
     @Override
@@ -184,7 +187,9 @@ public abstract class AbstractBackend implements Backend {
             throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
                     + " at offset " + dstOffset);
         }
-        doDownload(src, dst, dstOffset);
+        if (src.length() > 0) {
+            doDownload(src, dst, dstOffset);
+        }
     }
 
     @Override
@@ -226,7 +231,7 @@ public abstract class AbstractBackend implements Backend {
         check(x, "x");
         sameLength(y, "y", x.length());
         inPlaceOrDisjoint(y, "y", x, "x");
-        if (!dryRun) {
+        if (!dryRun && x.length() > 0) {
             doSigmoidForward(x, y);
         }
     }
@@ -238,7 +243,7 @@ public abstract class AbstractBackend implements Backend {
         sameLength(dx, "dx", dy.length());
         inPlaceOrDisjoint(dx, "dx", dy, "dy");
         disjoint(dx, "dx", y, "y");
-        if (!dryRun) {
+        if (!dryRun && dy.length() > 0) {
             doSigmoidBackward(dy, y, dx);
         }
     }
@@ -410,7 +415,7 @@ public abstract class AbstractBackend implements Backend {
         sameLength(grads, "grads", params.length());
         disjoint(params, "params", grads, "grads");
         finite(learningRate, "learningRate");
-        if (!dryRun) {
+        if (!dryRun && params.length() > 0) {
             doSgdUpdate(params, grads, learningRate);
         }
     }
@@ -641,6 +646,7 @@ public abstract class AbstractBackend implements Backend {
         if (closed) {
             return;
         }
+        notRecording("closing the backend");
         closed = true;
         for (Backend.Replay r : replays) {
             r.close(); // graphs first: they refer to the buffers
@@ -690,6 +696,11 @@ public abstract class AbstractBackend implements Backend {
         }
         replays.add(replay);
         return replay;
+    }
+
+    /** Called by {@link Buffer#close()} before it releases memory of this backend's: not while recording. */
+    final void beforeRelease() {
+        notRecording("closing a buffer");
     }
 
     private void notRecording(String what) {

@@ -395,8 +395,8 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Records the operations {@code body} issues, without running them, for {@link Replay#replay()}. While recording,
-     * {@code body} may only issue operations: uploading, downloading, synchronizing or allocating throws
-     * {@link IllegalStateException} (none can be part of a graph). A backend that cannot record (the CPU) checks
+     * {@code body} may only issue operations: uploading, downloading, synchronizing, allocating, or closing a buffer or
+     * the backend throws {@link IllegalStateException} (none can be part of a graph). A backend that cannot record (the CPU) checks
      * {@code body} once the same way, its operations validated but not run, and returns a replay that calls
      * {@code body} again each time, which computes the same thing. The replay is closed with the
      * backend at the latest.

@@ -116,10 +116,17 @@ public final class Buffer implements AutoCloseable {
         }
     }
 
-    /** Releases the allocation when this is a root buffer; a view owns nothing and closing it does nothing. */
+    /**
+     * Releases the allocation when this is a root buffer; a view owns nothing and closing it does nothing.
+     *
+     * @throws IllegalStateException when its backend is recording a replay (the memory may be part of the recording)
+     */
     @Override
     public void close() {
-        if (root) {
+        if (root && !allocation.isReleased()) {
+            if (allocation.owner() instanceof AbstractBackend backend) {
+                backend.beforeRelease();
+            }
             allocation.releaseOnce();
         }
     }

@@ -771,6 +771,190 @@ class BackendValidationTest {
         }
     }
 
+    // ---- zero sizes ------------------------------------------------------------------------------------------------
+
+    /**
+     * A backend that records which {@code do*} methods the shared checks call, and fails on an empty buffer the way a
+     * CUDA launch of zero blocks does: proves that an operation on zero elements never reaches an implementation.
+     */
+    private static final class ProbeBackend extends AbstractBackend {
+        final List<String> calls = new ArrayList<>();
+
+        ProbeBackend() {
+            super(Precision.FLOAT64);
+        }
+
+        private void call(String what, Buffer... buffers) {
+            for (Buffer b : buffers) {
+                if (b.length() == 0) {
+                    throw new IllegalStateException(what + " launched on zero elements (grid 0)");
+                }
+            }
+            calls.add(what);
+        }
+
+        @Override
+        public String name() {
+            return "probe";
+        }
+
+        @Override
+        public String description() {
+            return "records do* calls";
+        }
+
+        @Override
+        protected Buffer.Allocation doAllocate(int length) {
+            return new Buffer.Allocation(this, length) {
+                @Override
+                protected void release() {
+                }
+            };
+        }
+
+        @Override
+        protected void doUpload(double[] src, int srcOffset, Buffer dst) {
+            call("upload", dst);
+        }
+
+        @Override
+        protected void doDownload(Buffer src, double[] dst, int dstOffset) {
+            call("download", src);
+        }
+
+        @Override
+        protected void doGemm(boolean transA, boolean transB, int m, int n, int k, double alpha, Buffer a, int lda,
+                              Buffer b, int ldb, double beta, Buffer c, int ldc) {
+            call("gemm", c);
+        }
+
+        @Override
+        protected void doCopyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst) {
+            call("copyMatrix", src, dst);
+        }
+
+        @Override
+        protected void doSigmoidForward(Buffer x, Buffer y) {
+            call("sigmoidForward", x, y);
+        }
+
+        @Override
+        protected void doSigmoidBackward(Buffer dy, Buffer y, Buffer dx) {
+            call("sigmoidBackward", dy, y, dx);
+        }
+
+        @Override
+        protected void doSeedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
+                                             Buffer gates, Buffer s, Buffer h) {
+            call("seedLstmCellForward", preact);
+        }
+
+        @Override
+        protected void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev, Buffer dh,
+                                              Buffer dsNext, Buffer dPreact, Buffer dsPrev) {
+            call("seedLstmCellBackward", gates);
+        }
+
+        @Override
+        protected void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh,
+                                                 Buffer cPrev, Buffer gates, Buffer c, Buffer h) {
+            call("standardLstmCellForward", preact);
+        }
+
+        @Override
+        protected void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
+                                                  Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev) {
+            call("standardLstmCellBackward", gates);
+        }
+
+        @Override
+        protected void doSigmoidSquaredErrorLoss(int batch, int outputs, Buffer out, Buffer target, Buffer dPreact,
+                                                 Buffer absErrorSum, boolean accumulate) {
+            call("sigmoidSquaredErrorLoss", out);
+        }
+
+        @Override
+        protected void doSeedLstmSquaredLoss(int batch, int hidden, Buffer h, Buffer target, Buffer dh,
+                                             Buffer lossSum, boolean accumulate) {
+            call("seedLstmSquaredLoss", h);
+        }
+
+        @Override
+        protected void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate) {
+            call("sumRows", src);
+        }
+
+        @Override
+        protected void doSgdUpdate(Buffer params, Buffer grads, double learningRate) {
+            call("sgdUpdate", params, grads);
+        }
+
+        @Override
+        protected void doSynchronize() {
+        }
+
+        @Override
+        protected void doClose() {
+        }
+    }
+
+    /** The operations whose sizes come from their buffers alone, on views of {@code n} elements of {@code b}. */
+    private static List<Executable> bufferSizedCalls(Backend b, int n) {
+        Buffer x = b.allocate(n + 2).slice(1, n);
+        Buffer y = b.allocate(n + 2).slice(1, n);
+        Buffer z = b.allocate(n + 2).slice(1, n);
+        return List.of(() -> b.upload(new double[n], x), () -> b.download(x, new double[n], 0),
+                () -> b.sigmoidForward(x, y), () -> b.sigmoidForward(x, x), () -> b.sigmoidBackward(x, y, z),
+                () -> b.sgdUpdate(x, y, 0.1));
+    }
+
+    @Test
+    void operationsOnZeroElementsReachNoImplementation() {
+        try (ProbeBackend probe = new ProbeBackend()) {
+            for (Executable call : bufferSizedCalls(probe, 0)) {
+                assertDoesNotThrow(call);
+            }
+            assertEquals(List.of(), probe.calls, "an empty operation must not be handed to the backend");
+            for (Executable call : bufferSizedCalls(probe, 3)) {
+                assertDoesNotThrow(call);
+            }
+            assertEquals(List.of("upload", "download", "sigmoidForward", "sigmoidForward", "sigmoidBackward",
+                    "sgdUpdate"), probe.calls, "the same calls on 3 elements do reach it");
+            // GEMM with k = 0 (C = beta C) is not empty: it still runs. m and n of 0 are refused (at least 1).
+            probe.calls.clear();
+            Buffer empty = probe.allocate(1).slice(0, 0);
+            probe.gemm(false, false, 2, 2, 0, 1, empty, 1, empty, 2, 0.5, probe.allocate(4), 2);
+            assertEquals(List.of("gemm"), probe.calls);
+            rejectsArg("m", () -> probe.gemm(false, false, 0, 2, 1, 1, empty, 1, probe.allocate(2), 2, 0,
+                    probe.allocate(2), 2));
+            rejectsArg("n", () -> probe.gemm(false, false, 2, 0, 1, 1, probe.allocate(2), 1, empty, 1, 0,
+                    probe.allocate(2), 1));
+        }
+    }
+
+    @Test
+    void zeroElementOperationsAreNoOpsOnTheCpuInBothPrecisions() {
+        try (CpuBackend32 f32 = new CpuBackend32()) {
+            for (Backend b : new Backend[] {be, f32}) {
+                Buffer all = b.allocate(3);
+                b.upload(new double[] {7, 8, 9}, all);
+                Buffer e1 = all.slice(1, 0);
+                Buffer e2 = all.slice(2, 0);
+                b.sigmoidForward(e1, e2);
+                b.sigmoidBackward(e1, e2, e1);
+                b.sgdUpdate(e1, e2, 0.5);
+                b.upload(new double[0], e1);
+                assertArrayEquals(new double[0], b.download(e2));
+                assertArrayEquals(new double[] {7, 8, 9}, b.download(all), b.description());
+                // k = 0: C = beta * C, A and B unread.
+                Buffer c = b.allocate(4);
+                b.upload(new double[] {1, 2, 3, 4}, c);
+                b.gemm(true, false, 2, 2, 0, 1, e1, 2, e2, 2, 0.5, c, 2);
+                assertArrayEquals(new double[] {0.5, 1, 1.5, 2}, b.download(c), b.description());
+            }
+        }
+    }
+
     @Test
     void hiddenSizesThatOverflowAreRejected() {
         Buffer one = be.allocate(1);

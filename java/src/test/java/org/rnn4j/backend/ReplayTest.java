@@ -34,6 +34,36 @@ class ReplayTest {
     }
 
     @Test
+    void closingABufferOrTheBackendWhileRecordingIsRefused() {
+        try (Backend b = new CpuBackend64()) {
+            Buffer x = b.allocate(2);
+            Buffer y = b.allocate(2);
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> b.record(() -> {
+                        b.sigmoidForward(x, y);
+                        y.close();
+                    }));
+            assertEquals("closing a buffer is not allowed while recording a replay", e.getMessage());
+            assertFalse(y.isClosed(), "the refused close released nothing");
+            e = assertThrows(IllegalStateException.class, () -> b.record(b::close));
+            assertEquals("closing the backend is not allowed while recording a replay", e.getMessage());
+            // A view owns nothing: closing one does nothing, so it is not refused; nor is a buffer already closed.
+            Buffer spare = b.allocate(1);
+            spare.close();
+            b.record(() -> {
+                x.slice(0, 1).close();
+                spare.close();
+            }).close();
+            // Afterwards all is as before: the buffers work and close.
+            b.upload(new double[] {0, 0}, x);
+            b.sigmoidForward(x, y);
+            assertArrayEquals(new double[] {0.5, 0.5}, b.download(y));
+            y.close();
+            assertTrue(y.isClosed());
+        }
+    }
+
+    @Test
     void aReplayReadsWhatWasUploadedSinceAndDiesWithItsBackend() {
         Backend b = new CpuBackend64();
         Buffer x = b.allocate(2);
