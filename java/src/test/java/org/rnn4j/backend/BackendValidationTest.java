@@ -890,6 +890,81 @@ class BackendValidationTest {
         }
 
         @Override
+        protected void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
+                                             boolean mean) {
+            call("crossEntropyForward", logits, targets, loss);
+        }
+
+        @Override
+        protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
+                                              Buffer dLogits) {
+            call("crossEntropyBackward", logits, targets, dLogits);
+        }
+
+        @Override
+        protected void doMseForward(Buffer pred, Buffer target, Buffer loss) {
+            call("mseForward", pred, target, loss);
+        }
+
+        @Override
+        protected void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred) {
+            call("mseBackward", pred, target, dPred);
+        }
+
+        @Override
+        protected void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out) {
+            call("embeddingForward", table, indices, out);
+        }
+
+        @Override
+        protected void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
+                                           boolean accumulate) {
+            call("embeddingBackward", indices, dOut, dTable);
+        }
+
+        @Override
+        protected void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y) {
+            call("biasAdd", x, bias, y);
+        }
+
+        @Override
+        protected void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y) {
+            call("dropoutForward", x, mask, y);
+        }
+
+        @Override
+        protected void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx) {
+            call("dropoutBackward", dy, mask, dx);
+        }
+
+        @Override
+        protected void doL2Norm(Buffer x, Buffer norm) {
+            call("l2Norm", x, norm);
+        }
+
+        @Override
+        protected void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef) {
+            call("clipCoefficient", norm, coef);
+        }
+
+        @Override
+        protected void doScaleBy(Buffer x, Buffer factor) {
+            call("scaleBy", x, factor);
+        }
+
+        @Override
+        protected void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step,
+                                    double lr, double beta1, double beta2, double eps, double weightDecay) {
+            call("adamUpdate", params, grads, expAvg, expAvgSq, step);
+        }
+
+        @Override
+        protected void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step,
+                                           double lr, double momentum, double weightDecay) {
+            call("sgdMomentumUpdate", params, grads, momentumBuffer, step);
+        }
+
+        @Override
         protected void doSynchronize() {
         }
 
