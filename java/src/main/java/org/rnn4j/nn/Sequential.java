@@ -561,6 +561,19 @@ public final class Sequential implements AutoCloseable {
         }
     }
 
+    /** Uploads token indices after checking each is below the embedding's vocabulary. */
+    private void uploadTokens(int[] values, Buffer dst) {
+        Checks.notNull(values, "tokens");
+        int vocab = specs.get(0).in();
+        for (int i = 0; i < values.length; i++) {
+            if (values[i] >= vocab) {
+                throw new IllegalArgumentException("tokens[" + i + "] = " + values[i] + " is not below the vocabulary "
+                        + "size " + vocab);
+            }
+        }
+        Checks.uploadIndices(backend, values, dst, "tokens");
+    }
+
     private void copy(Buffer src, Buffer dst) {
         backend.copyMatrix(1, src.length(), src, src.length(), dst, dst.length());
     }
@@ -672,14 +685,15 @@ public final class Sequential implements AutoCloseable {
         /**
          * Uploads token indices.
          *
-         * @param values {@code (T, B)} indices, time-major ({@code values[t * B + b]})
-         * @throws IllegalStateException when the model reads features
+         * @param values {@code (T, B)} indices in {@code [0, vocab)}, time-major ({@code values[t * B + b]})
+         * @throws IllegalStateException    when the model reads features
+         * @throws IllegalArgumentException when there are not {@code T * B} of them, or naming the first bad one
          */
         public void setTokens(int[] values) {
             if (!tokens) {
                 throw new IllegalStateException("the model reads features, not tokens: use setInputs");
             }
-            Checks.uploadIndices(backend, values, in[0], "tokens");
+            uploadTokens(values, in[0]);
         }
 
         /**
@@ -835,7 +849,7 @@ public final class Sequential implements AutoCloseable {
             if (!tokens) {
                 throw new IllegalStateException("the model reads features, not tokens");
             }
-            Checks.uploadIndices(backend, tokensNow, input, "tokens");
+            uploadTokens(tokensNow, input);
             stepFrom(input);
         }
 
@@ -900,7 +914,7 @@ public final class Sequential implements AutoCloseable {
             }
             try (Buffer x = backend.allocate(tokensSeq.length);
                  Buffer y = backend.allocate(Math.multiplyExact(tokensSeq.length, outputFeatures()))) {
-                Checks.uploadIndices(backend, tokensSeq, x, "tokens");
+                uploadTokens(tokensSeq, x);
                 forward(x, y);
                 return backend.download(y);
             }
