@@ -49,7 +49,8 @@ import org.rnn4j.net.ParamTensor;
  * the gradient through the same mask. The draws come from {@link #setDropoutSeed(long)}'s seed and a counter that
  * advances with every forward, so a run is reproducible. Only while {@link #isTraining()} (the default; PyTorch's
  * {@code train()} mode): with {@link #setTraining(boolean) setTraining(false)} and on the inference path
- * ({@link State}) there is no dropout.
+ * ({@link State}) there is no dropout. A forward recorded with {@link Backend#record} replays with the masks it was
+ * recorded with.
  *
  * <p>Nothing in {@code forward}, {@code backward} or {@code step} waits for the device, and none of them allocates. Not
  * thread-safe: one thread drives a layer and its backend at a time.
