@@ -49,6 +49,11 @@ package org.rnn4j.backend;
  *
  * <p>Values cross the API as {@code double}: in {@link Precision#FLOAT32} they are rounded to {@code float} on upload
  * and widened exactly on download, and scalar arguments ({@code alpha}, learning rates) are rounded the same way.
+ * {@link #uploadFloats}, {@link #downloadFloats} and {@link #uploadIndices} move {@code float} data and integer indices.
+ *
+ * <p><b>Threads.</b> A backend is not thread-safe: it and everything made on it (buffers, layers, models, losses,
+ * optimizers) must be driven by one thread at a time. Use one backend per thread; two backends may run in parallel.
+ * Choose and open one with {@link Device#open}.
  */
 public interface Backend extends AutoCloseable {
 
@@ -101,6 +106,110 @@ public interface Backend extends AutoCloseable {
         double[] out = new double[src.length()];
         download(src, out, 0);
         return out;
+    }
+
+    /**
+     * Copies {@code dst.length()} {@code float} values from {@code src[srcOffset ...]} into {@code dst}, exactly in
+     * both precisions (a float widens exactly to float64). The default goes through a temporary {@code double[]} and
+     * {@link #upload(double[], int, Buffer)}; a backend may copy directly.
+     *
+     * @param src       the values
+     * @param srcOffset where in {@code src} to start
+     * @param dst       the buffer to fill
+     * @throws IllegalArgumentException when {@code src} is null or too short
+     */
+    default void uploadFloats(float[] src, int srcOffset, Buffer dst) {
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (dst == null) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
+            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
+                    + " from offset " + srcOffset);
+        }
+        double[] wide = new double[dst.length()];
+        for (int i = 0; i < wide.length; i++) {
+            wide[i] = src[srcOffset + i];
+        }
+        upload(wide, 0, dst);
+    }
+
+    /**
+     * Copies the buffer's values into {@code dst[dstOffset ...]} as {@code float}, after waiting for all earlier work:
+     * exact in float32, rounded to nearest in float64. The default goes through {@link #download(Buffer)}.
+     *
+     * @param src       the buffer to read
+     * @param dst       where to write
+     * @param dstOffset where in {@code dst} to start
+     * @throws IllegalArgumentException when {@code dst} is null or too short
+     */
+    default void downloadFloats(Buffer src, float[] dst, int dstOffset) {
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (dst == null) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (dstOffset < 0 || dstOffset > dst.length - src.length()) {
+            throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
+                    + " at offset " + dstOffset);
+        }
+        double[] wide = download(src);
+        for (int i = 0; i < wide.length; i++) {
+            dst[dstOffset + i] = (float) wide[i];
+        }
+    }
+
+    /**
+     * The buffer's values as a new {@code float} array; see {@link #downloadFloats(Buffer, float[], int)}.
+     *
+     * @param src the buffer to read
+     * @return its values
+     */
+    default float[] downloadFloats(Buffer src) {
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        float[] out = new float[src.length()];
+        downloadFloats(src, out, 0);
+        return out;
+    }
+
+    /**
+     * Uploads {@code dst.length()} integer indices (class targets, embedding indices) from {@code src[srcOffset ...]}
+     * as their exact values, the form the operations take them in (see the class comment). Every index is checked
+     * before anything is copied: it must lie in {@code [0, MAX_INDEX_RANGE_FLOAT32]} in float32 (where larger integers
+     * are not exact) and not be negative in float64.
+     *
+     * @param src       the indices
+     * @param srcOffset where in {@code src} to start
+     * @param dst       the buffer to fill
+     * @throws IllegalArgumentException when {@code src} is null or too short, or naming the first bad index
+     */
+    default void uploadIndices(int[] src, int srcOffset, Buffer dst) {
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (dst == null) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
+            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
+                    + " from offset " + srcOffset);
+        }
+        long max = precision() == Precision.FLOAT32 ? MAX_INDEX_RANGE_FLOAT32 : Integer.MAX_VALUE;
+        double[] exact = new double[dst.length()];
+        for (int i = 0; i < exact.length; i++) {
+            int v = src[srcOffset + i];
+            if (v < 0 || v > max) {
+                throw new IllegalArgumentException("src[" + (srcOffset + i) + "] = " + v + " is not an index"
+                        + (v < 0 ? " (negative)" : " exact in " + precision() + " (above " + max + ")"));
+            }
+            exact[i] = v;
+        }
+        upload(exact, 0, dst);
     }
 
     /**

@@ -6,35 +6,54 @@ import java.util.concurrent.Callable;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.net.LstmLayer;
+import org.rnn4j.nn.Sequential;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code rnn4j memory rnn|lstm}: the bytes a configuration needs on its backend, from the formulas the tests check. */
+/**
+ * {@code rnn4j memory rnn|lstm|charlm}: the bytes a configuration needs on its backend, from the formulas the tests
+ * check. {@code charlm} is the library's {@code Embedding -> LSTM -> Linear} model trained with cross-entropy,
+ * clipping and Adam ({@link Sequential}).
+ */
 @Command(name = "memory", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The memory a training configuration holds on its backend (device memory on a GPU): "
                 + "parameters, their gradients, and the activations that grow with steps * batch * hidden.",
                 "The same formulas MemoryTest checks against the backend's live allocations (docs/memory.md)."})
 final class MemoryCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "NETWORK", description = "rnn or lstm")
+    @Parameters(index = "0", paramLabel = "NETWORK", description = "rnn, lstm or charlm (Embedding -> LSTM -> Linear "
+            + "with cross-entropy, clipping and Adam)")
     String network;
 
     @Option(names = "--cell", paramLabel = "CELL", defaultValue = "seed", description = "lstm: seed or standard.")
     String cell;
 
-    @Option(names = "--hidden", paramLabel = "N", description = "Hidden units (default: rnn 16, lstm 100).")
+    @Option(names = "--hidden", paramLabel = "N", description = "Hidden units (default: rnn 16, lstm 100, charlm 256).")
     Integer hidden;
 
     @Option(names = "--input-dim", paramLabel = "N", defaultValue = "50", description = "lstm: input size X.")
     int inputDim;
 
-    @Option(names = "--steps", paramLabel = "T", defaultValue = "4", description = "lstm: sequence length T.")
+    @Option(names = "--steps", paramLabel = "T", defaultValue = "4", description = "lstm, charlm: sequence length T.")
     int steps;
 
     @Option(names = "--batch", paramLabel = "B", defaultValue = "1", description = "Batch size B.")
     int batch;
+
+    @Option(names = "--vocab", paramLabel = "V", defaultValue = "65", description = "charlm: vocabulary size V.")
+    int vocab;
+
+    @Option(names = "--embedding", paramLabel = "E", defaultValue = "64", description = "charlm: embedding size E.")
+    int embedding;
+
+    @Option(names = "--layers", paramLabel = "L", defaultValue = "2", description = "charlm: stacked LSTM layers L.")
+    int layers;
+
+    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0",
+            description = "charlm: dropout between LSTM layers (adds its masks).")
+    double dropout;
 
     @Option(names = "--precision", paramLabel = "P", defaultValue = "float32", description = "float32 or float64.")
     String precision;
@@ -55,6 +74,7 @@ final class MemoryCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(inputDim, "--input-dim");
         long params;
         long activations;
+        long optimizer = 0;
         String what;
         switch (network) {
             case "rnn" -> {
@@ -79,15 +99,37 @@ final class MemoryCommand implements Callable<Integer> {
                 what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps", cell,
                         inputDim, h, batch, steps);
             }
-            default -> throw new UsageException("NETWORK must be rnn or lstm, got '" + network + "'");
+            case "charlm" -> {
+                int h = hidden == null ? 256 : hidden;
+                TrainOptions.atLeastOne(h, "--hidden");
+                TrainOptions.atLeastOne(vocab, "--vocab");
+                TrainOptions.atLeastOne(embedding, "--embedding");
+                TrainOptions.atLeastOne(layers, "--layers");
+                if (!(dropout >= 0 && dropout < 1)) {
+                    throw new UsageException("--dropout must be in [0, 1), got " + dropout);
+                }
+                Sequential.Builder model = Sequential.builder().embedding(vocab, embedding).lstm(h, layers, dropout)
+                        .linear(vocab);
+                params = model.parameterCount();
+                // the workspace, the loss's targets and value, the clipping's norm and factor
+                activations = model.workspaceElements(steps, batch) + (long) steps * batch + 1 + 2;
+                optimizer = 2 * params + 1; // Adam's two moments and its step count
+                what = String.format(Locale.ROOT, "charlm (embedding %d -> lstm %d x %d%s -> linear %d), batch %d, "
+                        + "%d steps, Adam", embedding, h, layers, dropout > 0 ? ", dropout " + dropout : "", vocab,
+                        batch, steps);
+            }
+            default -> throw new UsageException("NETWORK must be rnn, lstm or charlm, got '" + network + "'");
         }
         PrintWriter out = spec.commandLine().getOut();
         int bytes = p.bytes();
         out.println(what + ", " + p.cliName());
         line(out, "parameters", params, bytes);
         line(out, "gradients", params, bytes);
+        if (optimizer > 0) {
+            line(out, "optimizer", optimizer, bytes);
+        }
         line(out, "activations", activations, bytes);
-        line(out, "total", 2 * params + activations, bytes);
+        line(out, "total", 2 * params + optimizer + activations, bytes);
         return 0;
     }
 

@@ -9,7 +9,9 @@ import java.io.UncheckedIOException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.rnn4j.backend.Backend;
-import org.rnn4j.backend.Backends;
+import org.rnn4j.backend.Device;
+import org.rnn4j.backend.DeviceRequest;
+import org.rnn4j.backend.DeviceUnavailableException;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.io.AtomicFile;
 import org.rnn4j.train.Trained;
@@ -55,18 +57,18 @@ final class TrainingSession implements AutoCloseable {
         }
         this.trace = traceFile;
         this.summary = summaryFile;
-        Backends.Choice choice;
+        Device device;
         try {
-            choice = Backends.choose(options.backend);
-        } catch (IllegalArgumentException e) {
+            device = Device.open(DeviceRequest.parse(options.backend), precision);
+        } catch (IllegalArgumentException | DeviceUnavailableException e) {
             close();
             throw new UsageException("--backend: " + e.getMessage());
         }
-        if (choice.fallbackNote() != null) {
-            err.println("rnn4j: " + choice.fallbackNote());
+        if (device.fellBack()) {
+            err.println("rnn4j: " + device.reason());
             err.flush();
         }
-        this.backend = choice.provider().create(precision);
+        this.backend = device.backend();
         boolean terminal = System.console() != null;
         this.progress = new Progress(out, terminal, options.quiet, iterations, lossName);
         if (!options.quiet) {

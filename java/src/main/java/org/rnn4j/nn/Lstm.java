@@ -42,8 +42,15 @@ import org.rnn4j.net.ParamTensor;
  * step by step and {@link #step(State, Buffer)} one step, both continuing from the state and leaving the new state on
  * the device.
  *
- * <p><b>Dropout</b> between layers ({@code nn.LSTM}'s {@code dropout}) is accepted as an argument but only
- * {@code 0} is supported for now: it needs a dropout operation in {@link Backend} that does not exist yet.
+ * <p><b>Dropout</b> between layers, as {@code nn.LSTM}'s {@code dropout}: with {@code dropout = p > 0} and more than
+ * one layer, the training forward ({@link #forward(Workspace)}) drops each output of every layer but the last with
+ * probability {@code p} and scales the rest by {@code 1/(1 - p)} before the next layer reads them
+ * ({@link Backend#dropoutForward}, a Philox counter-based draw, the same on every backend), and the backward passes
+ * the gradient through the same mask. The draws come from {@link #setDropoutSeed(long)}'s seed and a counter that
+ * advances with every forward, so a run is reproducible. Only while {@link #isTraining()} (the default; PyTorch's
+ * {@code train()} mode): with {@link #setTraining(boolean) setTraining(false)} and on the inference path
+ * ({@link State}) there is no dropout. A forward recorded with {@link Backend#record} replays with the masks it was
+ * recorded with.
  *
  * <p>Nothing in {@code forward}, {@code backward} or {@code step} waits for the device, and none of them allocates. Not
  * thread-safe: one thread drives a layer and its backend at a time.
@@ -68,6 +75,9 @@ public final class Lstm implements AutoCloseable {
     private final Buffer[] dwHh;
     private final Buffer[] dbIh;
     private final Buffer[] dbHh;
+    private boolean training = true;
+    private long dropoutSeed;
+    private long dropoutOffset;
 
     /**
      * Adds the tensors of an {@code Lstm} of these sizes to {@code layout}, each name behind {@code prefix} (for
@@ -136,8 +146,8 @@ public final class Lstm implements AutoCloseable {
      * @param inputSize features per input row, at least 1
      * @param hidden    hidden units, at least 1
      * @param numLayers stacked layers, at least 1
-     * @param dropout   dropout probability between layers; only {@code 0} is supported for now
-     * @param seed      seed of the initialisation
+     * @param dropout   dropout probability between layers, in {@code [0, 1)}
+     * @param seed      seed of the initialisation, and of the dropout draws
      * @return the layer; {@link #close()} releases its arena
      */
     public static Lstm create(Backend backend, int inputSize, int hidden, int numLayers, double dropout, long seed) {
@@ -149,6 +159,7 @@ public final class Lstm implements AutoCloseable {
                 addParameters(new ParameterArena.Layout(), "", inputSize, hidden, numLayers));
         Lstm lstm = new Lstm(arena, "", inputSize, hidden, numLayers, dropout, true);
         lstm.initialize(seed);
+        lstm.setDropoutSeed(seed);
         return lstm;
     }
 
@@ -162,9 +173,10 @@ public final class Lstm implements AutoCloseable {
      * @param inputSize features per input row, at least 1
      * @param hidden    hidden units, at least 1
      * @param numLayers stacked layers, at least 1
-     * @param dropout   dropout probability between layers; only {@code 0} is supported for now
-     * @throws IllegalArgumentException when an argument is out of range, {@code dropout > 0}, or the arena lacks a
-     *                                  tensor or holds one of another shape
+     * @param dropout   dropout probability between layers, in {@code [0, 1)} (the draws' seed is 0 until
+     *                  {@link #setDropoutSeed(long)})
+     * @throws IllegalArgumentException when an argument is out of range, or the arena lacks a tensor or holds one of
+     *                                  another shape
      */
     public Lstm(ParameterArena arena, String prefix, int inputSize, int hidden, int numLayers, double dropout) {
         this(arena, prefix, inputSize, hidden, numLayers, dropout, false);
@@ -238,10 +250,6 @@ public final class Lstm implements AutoCloseable {
         if (!(dropout >= 0 && dropout < 1)) {
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
-        if (dropout > 0) {
-            throw new IllegalArgumentException("dropout " + dropout + " between LSTM layers is not supported yet "
-                    + "(it needs the backend's dropout operation); use 0");
-        }
     }
 
     private String name(String base, int layer) {
@@ -263,9 +271,39 @@ public final class Lstm implements AutoCloseable {
         return numLayers;
     }
 
-    /** @return the dropout probability between layers (always 0 for now) */
+    /** @return the dropout probability between layers */
     public double dropout() {
         return dropout;
+    }
+
+    /** @return whether the training forward applies dropout (PyTorch's {@code module.training}); true when made */
+    public boolean isTraining() {
+        return training;
+    }
+
+    /**
+     * PyTorch's {@code train()} / {@code eval()}: whether {@link #forward(Workspace)} applies dropout between
+     * layers. The inference path ({@link State}) never does.
+     *
+     * @param training true for training, false for evaluation
+     */
+    public void setTraining(boolean training) {
+        this.training = training;
+    }
+
+    /**
+     * Restarts the dropout draws: the masks of the following forwards come from this seed and a counter starting at
+     * 0, so the same seed gives the same masks again.
+     *
+     * @param seed the Philox key
+     */
+    public void setDropoutSeed(long seed) {
+        this.dropoutSeed = seed;
+        this.dropoutOffset = 0;
+    }
+
+    private boolean dropping() {
+        return training && dropout > 0 && numLayers > 1;
     }
 
     /** @return the backend the layer runs on */
@@ -387,6 +425,25 @@ public final class Lstm implements AutoCloseable {
     }
 
     /**
+     * Elements a {@link Workspace} of a layer with dropout allocates: {@link #workspaceElements(int, int, int, int,
+     * int)} plus, when {@code dropout > 0} and {@code L > 1}, a mask and the dropped outputs per layer but the last,
+     * {@code 2 (L - 1) T B H}.
+     *
+     * @param steps     sequence length {@code T}
+     * @param batch     sequences per batch {@code B}
+     * @param inputSize features per input row {@code X}
+     * @param hidden    hidden units {@code H}
+     * @param numLayers stacked layers {@code L}
+     * @param dropout   dropout probability between layers
+     * @return the element count (times the precision's bytes)
+     */
+    public static long workspaceElements(int steps, int batch, int inputSize, int hidden, int numLayers,
+                                         double dropout) {
+        long base = workspaceElements(steps, batch, inputSize, hidden, numLayers);
+        return dropout > 0 && numLayers > 1 ? base + 2L * (numLayers - 1) * steps * batch * hidden : base;
+    }
+
+    /**
      * Elements a {@link State} allocates: {@code 3LBH + 4BH} (the state, with the cell state twice, and one step's
      * pre-activations).
      *
@@ -434,9 +491,10 @@ public final class Lstm implements AutoCloseable {
         int bh = b * h;
         int g4 = GateLayout.GATES * h;
         int rows = ws.steps * b;
+        ws.dropped = dropping();
         for (int k = 0; k < numLayers; k++) {
             int in = k == 0 ? inputSize : h;
-            Buffer x = k == 0 ? ws.inputs : ws.layerOutputs(k - 1);
+            Buffer x = ws.layerInputs(k);
             Buffer hs = ws.hSeq[k];
             Buffer cs = ws.cSeq[k];
             // Slot 0 of the state sequences holds (h_{-1}, c_{-1}).
@@ -454,6 +512,11 @@ public final class Lstm implements AutoCloseable {
             }
             backend.copyMatrix(1, bh, hs.slice(ws.steps * bh, bh), bh, ws.hN.slice(k * bh, bh), bh);
             backend.copyMatrix(1, bh, cs.slice(ws.steps * bh, bh), bh, ws.cN.slice(k * bh, bh), bh);
+            if (ws.dropped && k < numLayers - 1) {
+                Buffer outs = ws.layerOutputs(k);
+                backend.dropoutForward(outs, dropout, dropoutSeed, dropoutOffset, ws.masks[k], ws.droppedOutputs[k]);
+                dropoutOffset += (outs.length() + 3L) / 4; // the counters this call drew
+            }
         }
     }
 
@@ -510,7 +573,7 @@ public final class Lstm implements AutoCloseable {
             backend.gemm(false, false, b, h, g4, 1, ws.dPreact.slice(0, b * g4), g4, wHh[k], h, 0,
                     ws.dh0.slice(k * bh, bh), h);
             // dW_ih = dZ^T X and dW_hh = dZ^T [h_{-1}, h_0 .. h_{T-2}] over all T * B rows; db = column sums of dZ.
-            Buffer x = k == 0 ? ws.inputs : ws.layerOutputs(k - 1);
+            Buffer x = ws.layerInputs(k);
             backend.gemm(true, false, g4, in, rows, 1, ws.dPreact, g4, x, in, 0, dwIh[k], in);
             backend.gemm(true, false, g4, h, rows, 1, ws.dPreact, g4, ws.hSeq[k].slice(0, rows * h), h, 0, dwHh[k],
                     h);
@@ -520,6 +583,9 @@ public final class Lstm implements AutoCloseable {
             // input gradients.
             if (k > 0) {
                 backend.gemm(false, false, rows, h, g4, 1, ws.dPreact, g4, wIh[k], h, 0, ws.inter, h);
+                if (ws.dropped) { // through the dropout between layer k - 1 and layer k
+                    backend.dropoutBackward(ws.inter, ws.masks[k - 1], ws.inter);
+                }
             } else if (inputGrads) {
                 backend.gemm(false, false, rows, inputSize, g4, 1, ws.dPreact, g4, wIh[0], inputSize, 0,
                         ws.inputGrads, inputSize);
@@ -663,8 +729,11 @@ public final class Lstm implements AutoCloseable {
         private final Buffer dh;          // (B, H)
         private final Buffer dc;          // (B, H)
         private final Buffer zeros;       // (B, H), never written
+        private final Buffer[] masks;     // per layer but the last (T, B, H), with dropout only
+        private final Buffer[] droppedOutputs; // per layer but the last (T, B, H): what the next layer reads
         private final List<Buffer> roots = new ArrayList<>();
         private boolean stateGiven;
+        private boolean dropped;          // whether the last forward applied dropout
 
         private Workspace(int steps, int batch) {
             if (steps < 1) {
@@ -704,6 +773,13 @@ public final class Lstm implements AutoCloseable {
                 dh = alloc(bh);
                 dc = alloc(bh);
                 zeros = alloc(bh);
+                boolean drop = dropout > 0 && numLayers > 1;
+                masks = new Buffer[drop ? numLayers - 1 : 0];
+                droppedOutputs = new Buffer[masks.length];
+                for (int k = 0; k < masks.length; k++) {
+                    masks[k] = alloc(Math.multiplyExact(tb, hidden));
+                    droppedOutputs[k] = alloc(Math.multiplyExact(tb, hidden));
+                }
             } catch (RuntimeException e) {
                 close();
                 throw e;
@@ -723,6 +799,14 @@ public final class Lstm implements AutoCloseable {
         private Buffer layerOutputs(int k) {
             int bh = batch * hidden;
             return hSeq[k].slice(bh, steps * bh);
+        }
+
+        /** What layer {@code k} reads: the inputs, or the outputs of layer {@code k - 1} after any dropout. */
+        private Buffer layerInputs(int k) {
+            if (k == 0) {
+                return inputs;
+            }
+            return dropped ? droppedOutputs[k - 1] : layerOutputs(k - 1);
         }
 
         /** @return the sequence length {@code T} */

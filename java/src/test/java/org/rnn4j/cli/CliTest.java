@@ -229,6 +229,30 @@ class CliTest {
     }
 
     @Test
+    void charlmMemoryTotalIsWhatTheModelItsLossClippingAndAdamAllocate() {
+        for (String dropout : new String[] {"0", "0.25"}) {
+            Run r = run("memory", "charlm", "--vocab", "11", "--embedding", "5", "--hidden", "7", "--layers", "3",
+                    "--dropout", dropout, "--batch", "3", "--steps", "6", "--precision", "float64");
+            assertEquals(0, r.code(), r.err());
+            String total = r.outLines().stream().filter(l -> l.startsWith("total")).findFirst().orElseThrow();
+            long bytes = Long.parseLong(total.replaceAll(".* values +([0-9,]+) bytes.*", "$1").replace(",", ""));
+            try (var b = (org.rnn4j.backend.AbstractBackend) new org.rnn4j.backend.cpu.CpuBackend64();
+                 var model = org.rnn4j.nn.Sequential.builder().embedding(11, 5).lstm(7, 3, Double.parseDouble(dropout))
+                         .linear(11).build(b, 1);
+                 var ws = model.workspace(6, 3); var loss = new org.rnn4j.nn.CrossEntropyLoss(b, 18, 11);
+                 var clip = new org.rnn4j.nn.GradientClipping(model.arena());
+                 var adam = new org.rnn4j.nn.Adam(model.arena(), 0.01)) {
+                assertEquals(b.allocatedBytes(), bytes, r.out());
+            }
+            assertTrue(r.outLines().stream().anyMatch(l -> l.startsWith("optimizer")), r.out());
+        }
+        Run bad = run("memory", "charlm", "--vocab", "0");
+        assertEquals(2, bad.code());
+        assertEquals("rnn4j: --vocab must be at least 1, got 0", bad.err().strip());
+        assertEquals(2, run("memory", "charlm", "--dropout", "1").code());
+    }
+
+    @Test
     void gradchecksPassAndEndWithTheirMaximum() {
         for (String net : new String[] {"rnn", "lstm", "lstm-stack"}) {
             Run r = run("gradcheck", net);
