@@ -62,7 +62,7 @@ final class CudaKernels implements AutoCloseable {
             Map.entry(EMBEDDING_FORWARD, "embedding"), Map.entry(EMBEDDING_BACKWARD, "embedding"),
             Map.entry(DROPOUT_FORWARD, "dropout"), Map.entry(DROPOUT_BACKWARD, "dropout"),
             Map.entry(ADAM_PREPARE, "optim"), Map.entry(ADAM_UPDATE, "optim"), Map.entry(SGD_PREPARE, "optim"),
-            Map.entry(SGD_MOMENTUM_UPDATE, "optim",
+            Map.entry(SGD_MOMENTUM_UPDATE, "optim"),
             Map.entry(GEMM_FAST, "gemm_fast"), Map.entry(SUM_ROWS_CHUNKS, "reduce_chunks"));
 
     private final List<CUmodule> modules = new ArrayList<>();
