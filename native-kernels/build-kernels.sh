@@ -5,6 +5,10 @@
 #   native-kernels/build-kernels.sh --check    (default; what Maven runs in generate-resources) rebuild into
 #                                              target/fatbin-check/ and fail if the committed fatbins are stale
 #
+# --check compiles only when something it depends on changed since the last successful check or --update (the files
+# of src/main/cuda, this script, the committed fatbins, kernels.manifest, ptxas-sm90.txt, nvcc's path and version:
+# their sha256 are kept in target/fatbin-check/inputs.sha256); otherwise it runs only the cheap hash checks.
+#
 # Without nvcc (neither on PATH nor at /usr/local/cuda/bin/nvcc) --check prints one line and succeeds: the committed
 # fatbins are used as they are, and KernelManifestTest still checks their recorded source hashes against the sources.
 # Either mode fails if ptxas reports a spill for any kernel on any architecture. See native-kernels/README.md.
@@ -13,7 +17,7 @@ set -euo pipefail
 MODE="${1:---check}"
 case "$MODE" in
   --update|--check) ;;
-  -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0"; exit 0 ;;
   *) echo "usage: $0 [--update|--check]" >&2; exit 2 ;;
 esac
 
@@ -22,6 +26,8 @@ SRC="$HERE/src/main/cuda"
 RES="$HERE/src/main/resources/org/rnn4j/kernels"
 MANIFEST="$RES/kernels.manifest"
 REPORT="$HERE/ptxas-sm90.txt"
+CHECK_OUT="$HERE/target/fatbin-check"
+INPUTS="$CHECK_OUT/inputs.sha256"   # what the last successful check (or --update) was made from
 
 FAMILIES=(rnn_cell seed_lstm_cell standard_lstm_cell losses reduce sgd gemm embedding dropout optim gemm_fast reduce_chunks)
 # SASS for every architecture nvcc 13 can target from Turing on, PTX for the newest so that later GPUs JIT it.
@@ -50,6 +56,23 @@ source_hash() {
 
 file_hash() {
   sha256sum "$1" | cut -d' ' -f1
+}
+
+# One line per thing a check depends on, "sha256  name": nvcc (path and version line), this script, every file under
+# src/main/cuda (sources and headers, new ones included), the committed fatbins, the manifest and the sm_90 report.
+inputs_listing() {
+  printf '%s  nvcc %s\n' "$(printf '%s' "$NVCC $NVCC_VERSION" | sha256sum | cut -d' ' -f1)" "$NVCC"
+  printf '%s  build-kernels.sh\n' "$(file_hash "$HERE/build-kernels.sh")"
+  (cd "$SRC" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sed 's|  \./|  src/main/cuda/|')
+  for f in "${FAMILIES[@]}"; do
+    if [ -f "$RES/$f.fatbin" ]; then
+      printf '%s  %s.fatbin\n' "$(file_hash "$RES/$f.fatbin")" "$f"
+    else
+      printf 'missing  %s.fatbin\n' "$f"
+    fi
+  done
+  printf '%s  kernels.manifest\n' "$(file_hash "$MANIFEST")"
+  if [ -f "$REPORT" ]; then printf '%s  ptxas-sm90.txt\n' "$(file_hash "$REPORT")"; else echo "missing  ptxas-sm90.txt"; fi
 }
 
 manifest_value() { # key -> value from the committed manifest, empty if absent
@@ -102,12 +125,27 @@ if [ "$MODE" = --check ]; then
       exit 1
     fi
   done
+  # Nothing the check depends on changed since it last passed: the fresh build would be the same bytes (nvcc 13.0's
+  # output was measured deterministic, README.md), so skip nvcc. A changed or missing record means a full check.
+  inputs_now="$(inputs_listing)"
+  if [ -f "$INPUTS" ] && [ "$(cat "$INPUTS")" = "$inputs_now" ]; then
+    echo "kernel fatbins up to date: sources, headers, build script, fatbins and nvcc unchanged since the last" \
+         "full check (target/fatbin-check/inputs.sha256; delete it to force one)"
+    exit 0
+  fi
+  if [ -f "$INPUTS" ]; then
+    changed="$({ diff <(printf '%s\n' "$inputs_now") "$INPUTS" || true; } \
+      | sed -n 's/^[<>] [^ ]*  //p' | LC_ALL=C sort -u | tr '\n' ' ')"
+    echo "changed since the last full check: ${changed% }: compiling the kernels to compare"
+  else
+    echo "no record of a full check in target/fatbin-check/: compiling the kernels to compare"
+  fi
 fi
 
 if [ "$MODE" = --update ]; then
   OUT="$HERE/target/fatbin-build"
 else
-  OUT="$HERE/target/fatbin-check"
+  OUT="$CHECK_OUT"
 fi
 rm -rf "$OUT"
 mkdir -p "$OUT"
@@ -191,6 +229,12 @@ if [ "$MODE" = --update ]; then
   } >"$MANIFEST.tmp"
   mv "$MANIFEST.tmp" "$MANIFEST"
   write_sm90_report "$REPORT"
+  # The committed files are now this build's output, which passed the spill check: record them, so the next --check
+  # (the next Maven build) need not compile them again.
+  rm -rf "$CHECK_OUT"
+  mkdir -p "$CHECK_OUT"
+  inputs_listing >"$INPUTS.tmp"
+  mv "$INPUTS.tmp" "$INPUTS"
   echo "updated $RES/{$(IFS=,; echo "${FAMILIES[*]}")}.fatbin, kernels.manifest and ptxas-sm90.txt"
   exit 0
 fi
@@ -207,4 +251,7 @@ if [ "$compare_bytes" = 1 ] && ! cmp -s "$OUT/ptxas-sm90.txt" "$REPORT"; then
   echo "ptxas-sm90.txt differs from a fresh build's report: $STALE" >&2
   exit 1
 fi
+# Recorded only now that everything passed; a failed check leaves no record and runs in full next time.
+printf '%s\n' "$inputs_now" >"$INPUTS.tmp"
+mv "$INPUTS.tmp" "$INPUTS"
 echo "kernel fatbins up to date ($NVCC_VERSION)"

@@ -6,7 +6,7 @@
 # usage: tools/oracle-sensitivity.sh [SETTINGS_FILE]   (default: the settings below; needs python3 with numpy)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-oracle="$root/../shared/seeds/oracle/oracle_lstm.py"
+oracle="$root/tools/oracle/oracle_lstm.py"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 sed 's/np.dot(P\[\(.\{4\}\)\], xc)/np.dot(P[\1][:, ::-1], xc[::-1])/g' "$oracle" > "$work/reversed.py"

@@ -7,8 +7,8 @@ import org.rnn4j.train.LstmTrainer;
 import org.rnn4j.train.RnnTrainer;
 
 /**
- * The trace format of the seeds' oracle scripts ({@code ../shared/seeds/oracle/}), one JSON object per line, same keys
- * and meaning, so that any rnn4j run can be compared with the oracle at the same settings.
+ * The trace format of the seeds' oracle scripts ({@code tools/oracle/} in the repository), one JSON object per line,
+ * same keys and meaning, so that any rnn4j run can be compared with the oracle at the same settings.
  * <ul>
  *   <li>RNN: {@code {"iter", "error", "pred", "true", "a", "b", "out"}}: the seed's {@code overallError}, its predicted
  *       and true bits (most significant first), the addends, and the predicted sum.</li>

@@ -8,7 +8,7 @@ import org.rnn4j.net.LstmLayer;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
- * Trains {@link SeedLstm} the way the seed's {@code example_0} does: parameters from {@code rand_arr} (reseeding before
+ * Trains {@link org.rnn4j.net.SeedLstm} the way the seed's {@code example_0} does: parameters from {@code rand_arr} (reseeding before
  * every array), then {@code T} input vectors drawn from where the generator was left, one per target, then plain SGD
  * on the same sequence every iteration.
  *

@@ -22,8 +22,9 @@ import org.rnn4j.io.TraceComparison;
 import org.rnn4j.io.Traces;
 
 /**
- * The CPU backend in float64 reproduces the seeds' oracle traces: the golden traces of {@code ../shared/seeds/golden/}
- * and traces at other settings, all listed in {@code traces/cases.json} and made by {@code traces/make_traces.py}.
+ * The CPU backend in float64 reproduces the seeds' oracle traces: the seeds' golden traces
+ * ({@code traces/*-default.jsonl}) and traces at other settings, all listed in {@code traces/cases.json} and made by
+ * {@code traces/make_traces.py} from the oracle scripts of {@code tools/oracle/}.
  */
 class OracleTraceTest {
 
