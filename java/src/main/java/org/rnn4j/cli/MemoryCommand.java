@@ -55,31 +55,49 @@ final class MemoryCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(inputDim, "--input-dim");
         long params;
         long activations;
+        long largest;
         String what;
-        switch (network) {
-            case "rnn" -> {
-                int h = hidden == null ? 16 : hidden;
-                TrainOptions.atLeastOne(h, "--hidden");
-                params = BinaryAdditionRnn.parameterCount(h);
-                activations = BinaryAdditionRnn.workspaceElements(batch, h);
-                what = String.format(Locale.ROOT, "rnn, hidden %d, batch %d, 8 steps", h, batch);
+        int h;
+        try {
+            switch (network) {
+                case "rnn" -> {
+                    h = hidden == null ? 16 : hidden;
+                    TrainOptions.atLeastOne(h, "--hidden");
+                    what = String.format(Locale.ROOT, "rnn, hidden %d, batch %d, 8 steps", h, batch);
+                    params = BinaryAdditionRnn.parameterCount(h);
+                    activations = BinaryAdditionRnn.workspaceElements(batch, h);
+                    largest = BinaryAdditionRnn.largestBufferElements(batch, h);
+                }
+                case "lstm" -> {
+                    h = hidden == null ? 100 : hidden;
+                    TrainOptions.atLeastOne(h, "--hidden");
+                    LstmLayer.Cell c = switch (cell) {
+                        case "standard" -> LstmLayer.Cell.STANDARD;
+                        case "seed" -> LstmLayer.Cell.SEED;
+                        default -> throw new UsageException("--cell: unknown cell '" + cell
+                                + "' (expected seed or standard)");
+                    };
+                    what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps",
+                            cell, inputDim, h, batch, steps);
+                    // Both cells train on LstmLayer; its workspace is the same for either.
+                    params = LstmLayer.parameterCount(c, inputDim, h);
+                    activations = LstmLayer.workspaceElements(steps, batch, inputDim, h);
+                    largest = LstmLayer.largestBufferElements(c, steps, batch, inputDim, h);
+                }
+                default -> throw new UsageException("NETWORK must be rnn or lstm, got '" + network + "'");
             }
-            case "lstm" -> {
-                int h = hidden == null ? 100 : hidden;
-                TrainOptions.atLeastOne(h, "--hidden");
-                LstmLayer.Cell c = switch (cell) {
-                    case "standard" -> LstmLayer.Cell.STANDARD;
-                    case "seed" -> LstmLayer.Cell.SEED;
-                    default -> throw new UsageException("--cell: unknown cell '" + cell
-                            + "' (expected seed or standard)");
-                };
-                // Both cells train on LstmLayer; its workspace is the same for either.
-                params = LstmLayer.parameterCount(c, inputDim, h);
-                activations = LstmLayer.workspaceElements(steps, batch, inputDim, h);
-                what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps", cell,
-                        inputDim, h, batch, steps);
-            }
-            default -> throw new UsageException("NETWORK must be rnn or lstm, got '" + network + "'");
+            // every count below in exact arithmetic: what overflows is refused, never printed negative
+            Math.multiplyExact(Math.addExact(Math.multiplyExact(2, params), activations), (long) p.bytes());
+        } catch (ArithmeticException e) {
+            throw new UsageException("--hidden " + (hidden == null ? "(default)" : hidden) + ", --input-dim "
+                    + inputDim + ", --batch " + batch + ", --steps " + steps + ": too large, the number of bytes "
+                    + "does not fit 64 bits");
+        }
+        if (largest > Integer.MAX_VALUE) {
+            throw new UsageException(what + ": cannot be allocated, one buffer would hold " + String.format(Locale.ROOT,
+                    "%,d", largest) + " elements, more than a buffer's limit of "
+                    + String.format(Locale.ROOT, "%,d", Integer.MAX_VALUE) + " (--hidden, --input-dim, --batch and "
+                    + "--steps set its size)");
         }
         PrintWriter out = spec.commandLine().getOut();
         int bytes = p.bytes();
