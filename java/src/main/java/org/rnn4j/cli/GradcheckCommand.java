@@ -21,6 +21,11 @@ final class GradcheckCommand implements Callable<Integer> {
     @Parameters(paramLabel = "NETWORK", description = "rnn or lstm")
     String network;
 
+    @Option(names = "--cell", paramLabel = "CELL",
+            description = "lstm: seed (nicodjimenez's cell, the default) or standard (PyTorch's nn.LSTM cell, all four "
+                    + "tensors weight_ih, weight_hh, bias_ih, bias_hh).")
+    String cell;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed for the random weights and data. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -33,13 +38,22 @@ final class GradcheckCommand implements Callable<Integer> {
         if (seed < 0 || seed > NumpyRandom.MAX_SEED) {
             throw new UsageException("--seed must be between 0 and " + NumpyRandom.MAX_SEED + ", got " + seed);
         }
-        GradientCheck.Result result = switch (network) {
-            case "rnn" -> GradientCheck.rnn(seed);
-            case "lstm" -> GradientCheck.lstm(seed);
-            default -> throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn or lstm)");
+        if (!network.equals("rnn") && !network.equals("lstm")) {
+            throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn or lstm)");
+        }
+        if (cell != null && network.equals("rnn")) {
+            throw new UsageException("--cell applies to lstm only; the rnn has one cell");
+        }
+        String c = cell == null ? "seed" : cell;
+        GradientCheck.Result result = switch (network + " " + c) {
+            case "rnn seed" -> GradientCheck.rnn(seed);
+            case "lstm seed" -> GradientCheck.lstm(seed);
+            case "lstm standard" -> GradientCheck.standardLstm(seed);
+            default -> throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
         };
+        String name = network.equals("lstm") ? "lstm, " + c + " cell" : network;
         PrintWriter out = spec.commandLine().getOut();
-        out.println("gradient check, " + network + " (" + result.setting() + "), float64, fourth-order central "
+        out.println("gradient check, " + name + " (" + result.setting() + "), float64, fourth-order central "
                 + "differences");
         for (GradientCheck.TensorResult t : result.tensors()) {
             ParamTensor p = t.tensor();
