@@ -177,6 +177,19 @@ public final class CudaBackend extends AbstractBackend {
         return gemmPath;
     }
 
+    /** The device's free memory now ({@code cuMemGetInfo}), for estimates before allocating. */
+    @Override
+    public java.util.OptionalLong deviceFreeBytes() {
+        if (isClosed()) {
+            throw new IllegalStateException("the backend is closed");
+        }
+        bind();
+        long[] free = new long[1];
+        long[] total = new long[1];
+        JCudaDriver.cuMemGetInfo(free, total);
+        return java.util.OptionalLong.of(free[0]);
+    }
+
     private long bytes(long elements) {
         return elements * elementBytes;
     }

@@ -113,6 +113,22 @@ class CudaTrainingTest {
         }
     }
 
+    @Test
+    void deviceFreeBytesSeesAnAllocationAndALossThatGoesBadStopsTraining() {
+        try (Backend b = new CudaBackendProvider().create(Precision.FLOAT32)) {
+            long before = b.deviceFreeBytes().orElseThrow();
+            Buffer big = b.allocate(64 << 20); // 256 MiB of float32
+            long after = b.deviceFreeBytes().orElseThrow();
+            assertTrue(before - after >= 256L << 20, "free memory fell by " + (before - after) + " bytes");
+            big.close();
+        }
+        // the memory refusal and the non-finite stop run on the device as on the CPU: the loss is NaN from iteration 1
+        String[] r = run("train", "lstm", "--backend", "cuda", "--targets", "100,-100", "--lr", "3e38",
+                "--iterations", "100", "--report-every", "50", "--quiet");
+        assertEquals("1", r[0], r[1] + r[2]);
+        assertTrue(r[2].startsWith("rnn4j: training stopped: the loss became NaN at iteration 1;"), r[2]);
+    }
+
     private static long freeBytes(Backend current) {
         current.synchronize(); // makes its context current on this thread
         long[] free = new long[1];

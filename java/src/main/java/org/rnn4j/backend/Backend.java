@@ -495,6 +495,15 @@ public interface Backend extends AutoCloseable {
      */
     Replay record(Runnable body);
 
+    /**
+     * Bytes of device memory still free for this backend's buffers, where they live in device memory (a GPU: the
+     * device's free memory now); empty where they live on the Java heap (the CPU), whose room is
+     * {@code Runtime.maxMemory()} less what is in use. For estimates before allocating (docs/memory.md).
+     */
+    default java.util.OptionalLong deviceFreeBytes() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Releases every buffer this backend still holds and the backend itself. Idempotent. */
     @Override
     void close();

@@ -16,7 +16,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "compare", mixinStandardHelpOptions = true,
         description = {"Compare two JSON-lines traces value by value (for example an rnn4j trace with the oracle's): "
                 + "integers exactly, numbers within rtol * |want| + atol.",
-                "Exit code 0 when every value is within tolerance, 1 otherwise."})
+                "Exit code 0 when every value is within tolerance, 1 otherwise; 2 when a file cannot be read, is not "
+                        + "JSON lines (the file and line are named) or WANT holds no lines."})
 final class CompareCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "GOT", description = "The trace to check.")
@@ -43,6 +44,11 @@ final class CompareCommand implements Callable<Integer> {
         }
         List<JsonNode> g = read(got, "GOT");
         List<JsonNode> w = read(want, "WANT");
+        if (w.isEmpty()) {
+            // zero lines compared is no success: the reference must hold something to check against
+            throw new UsageException("WANT: '" + want + "' holds no trace lines (an empty file?); nothing to compare"
+                    + (g.isEmpty() ? " (GOT is empty too)" : ""));
+        }
         TraceComparison.Result r = TraceComparison.compare(g, w, rtol, atol);
         PrintWriter out = spec.commandLine().getOut();
         for (String f : r.failures()) {
@@ -56,6 +62,8 @@ final class CompareCommand implements Callable<Integer> {
     private static List<JsonNode> read(Path path, String label) {
         try {
             return TraceComparison.read(path);
+        } catch (TraceComparison.MalformedTraceException e) {
+            throw new UsageException(label + ": '" + path + "' " + e.getMessage());
         } catch (IOException e) {
             String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
             throw new UsageException(label + ": cannot read '" + path + "': " + why);

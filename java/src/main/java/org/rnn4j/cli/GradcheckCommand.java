@@ -22,6 +22,11 @@ final class GradcheckCommand implements Callable<Integer> {
             + "with given h0 and c0; also checks the gradients of the input, h0 and c0)")
     String network;
 
+    @Option(names = "--cell", paramLabel = "CELL",
+            description = "lstm: seed (nicodjimenez's cell, the default) or standard (PyTorch's nn.LSTM cell, all four "
+                    + "tensors weight_ih, weight_hh, bias_ih, bias_hh).")
+    String cell;
+
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed for the random weights and data. Default: ${DEFAULT-VALUE}.")
     long seed;
@@ -34,14 +39,23 @@ final class GradcheckCommand implements Callable<Integer> {
         if (seed < 0 || seed > NumpyRandom.MAX_SEED) {
             throw new UsageException("--seed must be between 0 and " + NumpyRandom.MAX_SEED + ", got " + seed);
         }
-        GradientCheck.Result result = switch (network) {
-            case "rnn" -> GradientCheck.rnn(seed);
-            case "lstm" -> GradientCheck.lstm(seed);
-            case "lstm-stack" -> GradientCheck.lstmStack(seed);
-            default -> throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn, lstm or lstm-stack)");
+        if (!network.equals("rnn") && !network.equals("lstm") && !network.equals("lstm-stack")) {
+            throw new UsageException("gradcheck: unknown network '" + network + "' (expected rnn, lstm or lstm-stack)");
+        }
+        if (cell != null && !network.equals("lstm")) {
+            throw new UsageException("--cell applies to lstm only; " + network + " has one cell");
+        }
+        String c = cell == null ? "seed" : cell;
+        GradientCheck.Result result = switch (network + " " + c) {
+            case "rnn seed" -> GradientCheck.rnn(seed);
+            case "lstm seed" -> GradientCheck.lstm(seed);
+            case "lstm standard" -> GradientCheck.standardLstm(seed);
+            case "lstm-stack seed" -> GradientCheck.lstmStack(seed);
+            default -> throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
         };
+        String name = network.equals("lstm") ? "lstm, " + c + " cell" : network;
         PrintWriter out = spec.commandLine().getOut();
-        out.println("gradient check, " + network + " (" + result.setting() + "), float64, fourth-order central "
+        out.println("gradient check, " + name + " (" + result.setting() + "), float64, fourth-order central "
                 + "differences");
         for (GradientCheck.TensorResult t : result.tensors()) {
             ParamTensor p = t.tensor();

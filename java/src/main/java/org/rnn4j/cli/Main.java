@@ -3,18 +3,22 @@ package org.rnn4j.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.Locale;
 import java.util.Properties;
+import org.rnn4j.train.InsufficientMemoryException;
+import org.rnn4j.train.NonFiniteLossException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code rnn4j} command line. Exit codes: 0 success; 1 a check that did not pass, or a failure while running;
- * 2 bad input (one line on stderr naming the option, never a stack trace).
+ * The {@code rnn4j} command line. Exit codes: 0 success; 1 a check that did not pass, or a failure while running (a
+ * loss that became infinite or NaN, memory that ran out: one line each); 2 bad input (one line on stderr naming the
+ * option, never a stack trace), a configuration refused because it would not fit in memory included.
  */
 @Command(name = "rnn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DevicesCommand.class, CompareCommand.class,
-                MemoryCommand.class, CommandLine.HelpCommand.class})
+                MemoryCommand.class, HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input. */
@@ -37,7 +41,15 @@ public final class Main implements Runnable {
 
     /** Runs the command line with the given streams and returns its exit code; for tests and {@link #main}. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Main());
+        return execute(new CommandLine(new Main()), args, out, err);
+    }
+
+    /**
+     * Runs {@code cl} with rnn4j's error handling: bad input one line and exit 2; a failure while running one line
+     * (and a hint about {@code RNN4J_DEBUG}) and exit 1; a run that ran out of memory or whose loss became non-finite
+     * one line and exit 1.
+     */
+    static int execute(CommandLine cl, String[] args, PrintWriter out, PrintWriter err) {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, ignored) -> {
@@ -49,23 +61,52 @@ public final class Main implements Runnable {
                 err.println("rnn4j: " + oneLine(ex.getMessage()));
                 return USAGE;
             }
+            if (ex instanceof InsufficientMemoryException) {
+                err.println("rnn4j: not enough memory: " + oneLine(ex.getMessage()));
+                return USAGE;
+            }
+            if (ex instanceof NonFiniteLossException) {
+                err.println("rnn4j: training stopped: " + oneLine(ex.getMessage())
+                        + "; nothing was saved (a smaller --lr may help)");
+                debug(ex, err);
+                return FAILURE;
+            }
             err.println("rnn4j: error: " + oneLine(describe(ex)));
-            if (System.getenv("RNN4J_DEBUG") != null) {
-                ex.printStackTrace(err);
-            } else {
+            if (!debug(ex, err)) {
                 err.println("rnn4j: (set RNN4J_DEBUG=1 for the stack trace)");
             }
             return FAILURE;
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the handler above; an Error comes through here
+            err.println("rnn4j: error: " + describe(e));
+            debug(e, err);
+            code = FAILURE;
+        }
         out.flush();
         err.flush();
         return code;
     }
 
+    /** Prints the stack trace when {@code RNN4J_DEBUG} is set; says whether it did. */
+    private static boolean debug(Throwable ex, PrintWriter err) {
+        if (System.getenv("RNN4J_DEBUG") == null) {
+            return false;
+        }
+        ex.printStackTrace(err);
+        return true;
+    }
+
     private static String describe(Throwable ex) {
         if (ex instanceof OutOfMemoryError) {
-            return "out of memory (" + ex.getMessage() + "); try smaller sizes or a larger -Xmx in JAVA_OPTS";
+            long max = Runtime.getRuntime().maxMemory();
+            String heap = max == Long.MAX_VALUE ? "" : String.format(Locale.ROOT, " (the heap's limit is %d MiB)",
+                    max >> 20);
+            return "out of memory (" + oneLine(ex.getMessage()) + ")" + heap + "; use smaller sizes or a larger "
+                    + "heap, e.g. JAVA_OPTS=-Xmx" + Math.max(2, 2 * ((max >> 30) + 1)) + "g";
         }
         String message = ex.getMessage();
         return message == null ? ex.getClass().getSimpleName() : message;

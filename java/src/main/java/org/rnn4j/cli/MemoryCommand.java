@@ -74,51 +74,73 @@ final class MemoryCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(inputDim, "--input-dim");
         long params;
         long activations;
+        long largest;
         long optimizer = 0;
         String what;
-        switch (network) {
-            case "rnn" -> {
-                int h = hidden == null ? 16 : hidden;
-                TrainOptions.atLeastOne(h, "--hidden");
-                params = BinaryAdditionRnn.parameterCount(h);
-                activations = BinaryAdditionRnn.workspaceElements(batch, h);
-                what = String.format(Locale.ROOT, "rnn, hidden %d, batch %d, 8 steps", h, batch);
-            }
-            case "lstm" -> {
-                int h = hidden == null ? 100 : hidden;
-                TrainOptions.atLeastOne(h, "--hidden");
-                LstmLayer.Cell c = switch (cell) {
-                    case "standard" -> LstmLayer.Cell.STANDARD;
-                    case "seed" -> LstmLayer.Cell.SEED;
-                    default -> throw new UsageException("--cell: unknown cell '" + cell
-                            + "' (expected seed or standard)");
-                };
-                // Both cells train on LstmLayer; its workspace is the same for either.
-                params = LstmLayer.parameterCount(c, inputDim, h);
-                activations = LstmLayer.workspaceElements(steps, batch, inputDim, h);
-                what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps", cell,
-                        inputDim, h, batch, steps);
-            }
-            case "charlm" -> {
-                int h = hidden == null ? 256 : hidden;
-                TrainOptions.atLeastOne(h, "--hidden");
-                TrainOptions.atLeastOne(vocab, "--vocab");
-                TrainOptions.atLeastOne(embedding, "--embedding");
-                TrainOptions.atLeastOne(layers, "--layers");
-                if (!(dropout >= 0 && dropout < 1)) {
-                    throw new UsageException("--dropout must be in [0, 1), got " + dropout);
+        int h;
+        try {
+            switch (network) {
+                case "rnn" -> {
+                    h = hidden == null ? 16 : hidden;
+                    TrainOptions.atLeastOne(h, "--hidden");
+                    what = String.format(Locale.ROOT, "rnn, hidden %d, batch %d, 8 steps", h, batch);
+                    params = BinaryAdditionRnn.parameterCount(h);
+                    activations = BinaryAdditionRnn.workspaceElements(batch, h);
+                    largest = BinaryAdditionRnn.largestBufferElements(batch, h);
                 }
-                Sequential.Builder model = Sequential.builder().embedding(vocab, embedding).lstm(h, layers, dropout)
-                        .linear(vocab);
-                params = model.parameterCount();
-                // the workspace, the loss's targets and value, the clipping's norm and factor
-                activations = model.workspaceElements(steps, batch) + (long) steps * batch + 1 + 2;
-                optimizer = 2 * params + 1; // Adam's two moments and its step count
-                what = String.format(Locale.ROOT, "charlm (embedding %d -> lstm %d x %d%s -> linear %d), batch %d, "
-                        + "%d steps, Adam", embedding, h, layers, dropout > 0 ? ", dropout " + dropout : "", vocab,
-                        batch, steps);
+                case "lstm" -> {
+                    h = hidden == null ? 100 : hidden;
+                    TrainOptions.atLeastOne(h, "--hidden");
+                    LstmLayer.Cell c = switch (cell) {
+                        case "standard" -> LstmLayer.Cell.STANDARD;
+                        case "seed" -> LstmLayer.Cell.SEED;
+                        default -> throw new UsageException("--cell: unknown cell '" + cell
+                                + "' (expected seed or standard)");
+                    };
+                    what = String.format(Locale.ROOT, "lstm (%s cell), input %d, hidden %d, batch %d, %d steps",
+                            cell, inputDim, h, batch, steps);
+                    // Both cells train on LstmLayer; its workspace is the same for either.
+                    params = LstmLayer.parameterCount(c, inputDim, h);
+                    activations = LstmLayer.workspaceElements(steps, batch, inputDim, h);
+                    largest = LstmLayer.largestBufferElements(c, steps, batch, inputDim, h);
+                }
+                case "charlm" -> {
+                    h = hidden == null ? 256 : hidden;
+                    TrainOptions.atLeastOne(h, "--hidden");
+                    TrainOptions.atLeastOne(vocab, "--vocab");
+                    TrainOptions.atLeastOne(embedding, "--embedding");
+                    TrainOptions.atLeastOne(layers, "--layers");
+                    if (!(dropout >= 0 && dropout < 1)) {
+                        throw new UsageException("--dropout must be in [0, 1), got " + dropout);
+                    }
+                    Sequential.Builder model = Sequential.builder().embedding(vocab, embedding).lstm(h, layers, dropout)
+                            .linear(vocab);
+                    params = model.parameterCount();
+                    // the workspace, the loss's targets and value, the clipping's norm and factor
+                    activations = Math.addExact(model.workspaceElements(steps, batch), (long) steps * batch + 1 + 2);
+                    optimizer = Math.addExact(Math.multiplyExact(2, params), 1); // Adam's two moments, its step count
+                    // the arena (parameters and gradients), or the widest activation: logits or gates over (T, B)
+                    largest = Math.max(Math.multiplyExact(2, params),
+                            Math.multiplyExact((long) steps * batch, Math.max(vocab, 4L * h)));
+                    what = String.format(Locale.ROOT, "charlm (embedding %d -> lstm %d x %d%s -> linear %d), batch %d, "
+                            + "%d steps, Adam", embedding, h, layers, dropout > 0 ? ", dropout " + dropout : "", vocab,
+                            batch, steps);
+                }
+                default -> throw new UsageException("NETWORK must be rnn, lstm or charlm, got '" + network + "'");
             }
-            default -> throw new UsageException("NETWORK must be rnn, lstm or charlm, got '" + network + "'");
+            // every count below in exact arithmetic: what overflows is refused, never printed negative
+            Math.multiplyExact(Math.addExact(Math.addExact(Math.multiplyExact(2, params), optimizer), activations),
+                    (long) p.bytes());
+        } catch (ArithmeticException e) {
+            throw new UsageException("--hidden " + (hidden == null ? "(default)" : hidden) + ", --input-dim "
+                    + inputDim + ", --batch " + batch + ", --steps " + steps + ": too large, the number of bytes "
+                    + "does not fit 64 bits");
+        }
+        if (largest > Integer.MAX_VALUE) {
+            throw new UsageException(what + ": cannot be allocated, one buffer would hold " + String.format(Locale.ROOT,
+                    "%,d", largest) + " elements, more than a buffer's limit of "
+                    + String.format(Locale.ROOT, "%,d", Integer.MAX_VALUE) + " (--hidden, --input-dim, --batch and "
+                    + "--steps set its size)");
         }
         PrintWriter out = spec.commandLine().getOut();
         int bytes = p.bytes();

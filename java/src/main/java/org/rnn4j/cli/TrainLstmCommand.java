@@ -43,8 +43,8 @@ final class TrainLstmCommand implements Callable<Integer> {
     int inputDim;
 
     @Option(names = "--targets", paramLabel = "LIST", defaultValue = "-0.5,0.2,0.1,-0.5",
-            description = "Comma-separated target sequence; its length is the sequence length. "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Comma-separated target sequence; its length is the sequence length (in float32 each "
+                    + "target must be a float32, |t| <= 3.4e38). Default: ${DEFAULT-VALUE}.")
     String targets;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "100",
@@ -70,6 +70,14 @@ final class TrainLstmCommand implements Callable<Integer> {
         TrainOptions.atLeastOne(iterations, "--iterations");
         TrainOptions.atLeastOne(reportEvery, "--report-every");
         double[] y = parseTargets(targets);
+        if (precision == Precision.FLOAT32) {
+            for (double v : y) {
+                if (Float.isInfinite((float) v)) {
+                    throw new UsageException("--targets: " + v + " is too large for float32 (it rounds to "
+                            + "infinity; the largest float32 is " + Float.MAX_VALUE + "); use --precision float64");
+                }
+            }
+        }
         if (!cell.equals("seed") && !cell.equals("standard")) {
             throw new UsageException("--cell: unknown cell '" + cell + "' (expected seed or standard)");
         }

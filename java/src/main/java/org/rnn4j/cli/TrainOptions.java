@@ -22,7 +22,8 @@ final class TrainOptions {
     long seed;
 
     @Option(names = "--lr", paramLabel = "X", defaultValue = "0.1",
-            description = "Learning rate, a positive number. Default: ${DEFAULT-VALUE}.")
+            description = "Learning rate, a positive number (in float32 one that does not round to 0 or infinity). "
+                    + "Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
     @Option(names = "--trace", paramLabel = "FILE",
@@ -58,7 +59,27 @@ final class TrainOptions {
         if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
             throw new UsageException("--lr must be a positive finite number, got " + learningRate);
         }
+        representable(learningRate, "--lr " + learningRate, p);
         return p;
+    }
+
+    /**
+     * Refuses a positive {@code value} that {@code precision} cannot hold: in float32 one that rounds to zero or to
+     * infinity (the backend computes with the rounded value). {@code what} names it: {@code --lr 1.0E-50}.
+     */
+    static void representable(double value, String what, Precision precision) {
+        if (precision != Precision.FLOAT32) {
+            return;
+        }
+        float rounded = (float) value;
+        if (Float.isInfinite(rounded)) {
+            throw new UsageException(what + " is too large for float32 (it rounds to infinity; the "
+                    + "largest float32 is " + Float.MAX_VALUE + "); use --precision float64 or a smaller value");
+        }
+        if (rounded == 0 && value != 0) {
+            throw new UsageException(what + " rounds to zero in float32 (the smallest positive "
+                    + "float32 is " + Float.MIN_VALUE + "); use --precision float64 or a larger value");
+        }
     }
 
     static void atLeastOne(int value, String option) {

@@ -66,6 +66,15 @@ final class TrainRnnCommand implements Callable<Integer> {
         if ((long) hidden * hidden > Integer.MAX_VALUE / 2) {
             throw new UsageException("--hidden " + hidden + " is too large (hidden * hidden must fit one buffer)");
         }
+        long accuracyStates = BinaryAdditionRnn.largestBufferElements(RnnTrainer.ALL_PAIRS, hidden);
+        if (accuracyStates > Integer.MAX_VALUE) {
+            throw new UsageException("--hidden " + hidden + " is too large: the accuracy test over all 16384 pairs "
+                    + "needs a buffer of " + accuracyStates + " elements, more than one buffer can hold ("
+                    + Integer.MAX_VALUE + ")");
+        }
+        // the step is lr / batch, rounded in the backend's precision
+        TrainOptions.representable(options.learningRate / batch, "the step --lr " + options.learningRate
+                + " / --batch " + batch + " = " + options.learningRate / batch, precision);
         PrintWriter out = spec.commandLine().getOut();
         if (options.check) {
             var config = new RnnTrainer.Config(options.seed, hidden, iterations, options.learningRate, batch, graphs);
@@ -80,6 +89,12 @@ final class TrainRnnCommand implements Callable<Integer> {
         }
         try (TrainingSession session = new TrainingSession(options, precision, "rnn", iterations, "error", out,
                 spec.commandLine().getErr())) {
+            // training, then the accuracy test: refused now rather than after the training
+            var need = RnnTrainer.memoryNeeded(new RnnTrainer.Config(options.seed, hidden, iterations,
+                    options.learningRate, batch, graphs), precision).max(RnnTrainer.accuracyMemoryNeeded(hidden,
+                    precision));
+            new org.rnn4j.train.MemoryNeed(need.what() + " (training, then the accuracy test over all 16384 pairs)",
+                    need.backendBytes(), need.hostBytes()).require(session.backend);
             session.print(String.format(Locale.ROOT, "hidden %d, batch %d, %d iterations, learning rate %s, seed %d",
                     hidden, batch, iterations, options.learningRate, options.seed));
             TrainingListener<RnnTrainer.Report> listener = session.listener(Traces::rnn,

@@ -1,7 +1,14 @@
 package org.rnn4j.io;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,15 +50,78 @@ public final class TraceComparison {
         this.atol = atol;
     }
 
-    /** Reads a JSON-lines file, skipping blank lines. */
+    /** A trace file that is not JSON lines: its first bad line (1-based) and what is wrong with it. */
+    public static final class MalformedTraceException extends IOException {
+        private static final long serialVersionUID = 1L;
+        private final int line;
+
+        MalformedTraceException(int line, String why) {
+            super("line " + line + ": " + why);
+            this.line = line;
+        }
+
+        /** The bad line, counted from 1 as editors count. */
+        public int line() {
+            return line;
+        }
+    }
+
+    /** One JSON value per line, nothing after it. */
+    private static final ObjectReader LINE = Traces.JSON.reader()
+            .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /**
+     * Reads a JSON-lines file, skipping blank lines.
+     *
+     * @throws MalformedTraceException naming the first line that is not UTF-8 text or not one JSON value (a binary
+     *                                 or truncated file)
+     */
     public static List<JsonNode> read(Path path) throws IOException {
+        byte[] bytes = Files.readAllBytes(path);
         List<JsonNode> out = new ArrayList<>();
-        for (String line : Files.readAllLines(path)) {
-            if (!line.isBlank()) {
-                out.add(Traces.JSON.readTree(line));
+        int lineNumber = 0;
+        for (int start = 0; start < bytes.length; ) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
             }
+            lineNumber++;
+            String line;
+            try {
+                line = StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
+            } catch (CharacterCodingException e) {
+                throw new MalformedTraceException(lineNumber, "not UTF-8 text (a binary file?)");
+            }
+            if (line.indexOf('\0') >= 0) {
+                throw new MalformedTraceException(lineNumber, "holds a NUL byte (a binary file?)");
+            }
+            if (!line.isBlank()) {
+                try {
+                    out.add(LINE.readTree(line));
+                } catch (JsonProcessingException e) {
+                    throw new MalformedTraceException(lineNumber, "not one JSON value (" + shortReason(e)
+                            + (end == bytes.length ? "; the file may be truncated" : "") + ")");
+                }
+            }
+            start = end + 1;
         }
         return out;
+    }
+
+    /** Jackson's reason, without its location (the line is named already) and on one line. */
+    private static String shortReason(JsonProcessingException e) {
+        String m = e.getOriginalMessage();
+        if (m == null) {
+            return "invalid JSON";
+        }
+        int nl = m.indexOf('\n');
+        m = nl < 0 ? m : m.substring(0, nl);
+        int marker = m.indexOf(" (start marker at");
+        m = marker < 0 ? m : m.substring(0, marker);
+        return m.length() > 120 ? m.substring(0, 117) + "..." : m.strip();
     }
 
     public static Result compare(List<JsonNode> got, List<JsonNode> want, double rtol, double atol) {

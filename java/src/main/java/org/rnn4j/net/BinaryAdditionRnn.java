@@ -82,15 +82,27 @@ public final class BinaryAdditionRnn implements AutoCloseable {
 
     /** Parameters: {@code 2H + H + H*H}; the arena holds them twice (with their gradients). */
     public static long parameterCount(int hidden) {
-        return (long) INPUTS * hidden + (long) hidden * OUTPUTS + (long) hidden * hidden;
+        return Math.addExact((long) INPUTS * hidden + (long) hidden * OUTPUTS, (long) hidden * hidden);
     }
 
     /**
      * Elements of one {@link Workspace}: {@code 40*B + 11*B*H} for the 8 steps (inputs, targets, the 9 hidden states,
      * outputs and their deltas, two hidden deltas).
+     *
+     * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long workspaceElements(int batch, int hidden) {
-        return 40L * batch + 11L * batch * hidden;
+        return Math.addExact(40L * batch, Math.multiplyExact(11L * batch, hidden));
+    }
+
+    /**
+     * Elements of the largest single buffer the network and a workspace allocate: the parameter arena {@code 2P} or
+     * the hidden states {@code 9*B*H}. No buffer can hold more than {@link Integer#MAX_VALUE}.
+     *
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
+    public static long largestBufferElements(int batch, int hidden) {
+        return Math.max(Math.multiplyExact(2, parameterCount(hidden)), (BITS + 1L) * batch * hidden);
     }
 
     /** A workspace for batches of {@code batch} problems. */
@@ -193,6 +205,11 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         private Workspace(int batch) {
             if (batch < 1) {
                 throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            }
+            if ((BITS + 1L) * batch * hidden > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("batch " + batch + " with hidden " + hidden + " needs "
+                        + (BITS + 1L) * batch * hidden + " elements for the hidden states, more than one buffer can "
+                        + "hold (" + Integer.MAX_VALUE + ")");
             }
             this.batch = batch;
             int steps = Math.multiplyExact(BITS, batch);

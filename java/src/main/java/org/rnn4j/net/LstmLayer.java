@@ -79,6 +79,9 @@ public final class LstmLayer implements AutoCloseable {
         if (hidden > Integer.MAX_VALUE / GateLayout.GATES) {
             throw new IllegalArgumentException("hidden " + hidden + " is too large: 4 * hidden must fit an int");
         }
+        if ((long) inputSize + hidden > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("inputSize " + inputSize + " + hidden " + hidden + " must fit an int");
+        }
         this.backend = backend;
         this.inputSize = inputSize;
         this.hidden = hidden;
@@ -159,18 +162,37 @@ public final class LstmLayer implements AutoCloseable {
         return cell == Cell.SEED ? SeedLstm.parameterCount(inputSize, hidden) : parameterCount(inputSize, hidden);
     }
 
-    /** Parameters of a layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their gradients). */
+    /**
+     * Parameters of a layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their gradients).
+     *
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
     public static long parameterCount(int inputSize, int hidden) {
         long g4 = (long) GateLayout.GATES * hidden;
-        return g4 * inputSize + g4 * hidden + 2 * g4;
+        return Math.addExact(Math.addExact(Math.multiplyExact(g4, inputSize), Math.multiplyExact(g4, hidden)), 2 * g4);
     }
 
     /**
      * Elements of one {@link Workspace}: {@code T*B*(X + 11H) + 3*B*H} (inputs, pre-activations/gates, cell states,
      * outputs, output gradients, pre-activation gradients; the zero state and two per-step gradients).
+     *
+     * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long workspaceElements(int steps, int batch, int inputSize, int hidden) {
-        return (long) steps * batch * (inputSize + 11L * hidden) + 3L * batch * hidden;
+        long rows = (long) steps * batch;
+        return Math.addExact(Math.multiplyExact(rows, inputSize + 11L * hidden), 3L * batch * hidden);
+    }
+
+    /**
+     * Elements of the largest single buffer a layer and its workspace allocate: the parameter arena {@code 2P}, the
+     * inputs {@code T*B*X} or the gates {@code T*B*4H}. No buffer can hold more than {@link Integer#MAX_VALUE}.
+     *
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
+    public static long largestBufferElements(Cell cell, int steps, int batch, int inputSize, int hidden) {
+        long rows = (long) steps * batch;
+        return Math.max(Math.multiplyExact(2, parameterCount(cell, inputSize, hidden)),
+                Math.max(Math.multiplyExact(rows, inputSize), Math.multiplyExact(rows, GateLayout.GATES * (long) hidden)));
     }
 
     /** A workspace for {@code batch} sequences of {@code steps} steps. */
@@ -331,6 +353,13 @@ public final class LstmLayer implements AutoCloseable {
             }
             if (batch < 1) {
                 throw new IllegalArgumentException("batch must be at least 1, got " + batch);
+            }
+            long largest = Math.max(Math.multiplyExact((long) steps * batch, inputSize),
+                    Math.multiplyExact((long) steps * batch, GateLayout.GATES * (long) hidden));
+            if (largest > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("steps " + steps + " * batch " + batch + " * max(inputSize, 4 * "
+                        + "hidden) is " + largest + " elements, more than one buffer can hold (" + Integer.MAX_VALUE
+                        + ")");
             }
             this.steps = steps;
             this.batch = batch;

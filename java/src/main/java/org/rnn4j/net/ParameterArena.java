@@ -24,8 +24,14 @@ final class ParameterArena implements AutoCloseable {
         private int size;
 
         Layout add(String name, int rows, int cols) {
+            long next = size + (long) rows * cols;
+            if (next > Integer.MAX_VALUE / 2) {
+                throw new IllegalArgumentException("the network has more than " + (Integer.MAX_VALUE / 2)
+                        + " parameters (" + name + " alone " + (long) rows * cols + "); with their gradients they "
+                        + "must fit one buffer of at most " + Integer.MAX_VALUE + " elements");
+            }
             tensors.add(new ParamTensor(name, size, rows, cols));
-            size = Math.addExact(size, Math.multiplyExact(rows, cols));
+            size = (int) next;
             return this;
         }
     }

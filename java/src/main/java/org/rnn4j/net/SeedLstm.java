@@ -127,7 +127,7 @@ public final class SeedLstm implements AutoCloseable {
     /** Parameters: {@code 4H*(X + H) + 4H}; the arena holds them twice (with their gradients). */
     public static long parameterCount(int inputDim, int hidden) {
         long g4 = (long) GateLayout.GATES * hidden;
-        return g4 * (inputDim + (long) hidden) + g4;
+        return Math.addExact(Math.multiplyExact(g4, inputDim + (long) hidden), g4);
     }
 
     /**
@@ -136,7 +136,8 @@ public final class SeedLstm implements AutoCloseable {
      * {@code h}).
      */
     public static long workspaceElements(int steps, int batch, int inputDim, int hidden) {
-        return (long) steps * batch * (inputDim + 11L * hidden + 1) + 3L * batch * hidden + batch;
+        long rows = (long) steps * batch;
+        return Math.addExact(Math.multiplyExact(rows, inputDim + 11L * hidden + 1), 3L * batch * hidden + batch);
     }
 
     /** A workspace for {@code batch} sequences of {@code steps} steps. */

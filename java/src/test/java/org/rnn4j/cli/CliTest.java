@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.rnn4j.io.TraceComparison;
 
 /** The command line as a user meets it: exit codes, one-line errors, traces, summaries and what is left on disk. */
@@ -81,7 +82,29 @@ class CliTest {
                 Arguments.of("missing", new String[] {"train"}),
                 Arguments.of("missing", new String[] {}),
                 Arguments.of("gru", new String[] {"gradcheck", "gru"}),
-                Arguments.of("NETWORK", new String[] {"gradcheck"}));
+                Arguments.of("NETWORK", new String[] {"gradcheck"}),
+                // float32 cannot hold these: refused before training, naming the option
+                Arguments.of("--targets", new String[] {"train", "lstm", "--targets", "1e39,0", "--iterations", "1"}),
+                Arguments.of("--targets", new String[] {"train", "lstm", "--targets", "0.5,-3.5e38", "--iterations", "1"}),
+                Arguments.of("--lr", new String[] {"train", "lstm", "--lr", "1e-50", "--iterations", "1"}),
+                Arguments.of("--lr", new String[] {"train", "lstm", "--cell", "standard", "--lr", "1e39", "--iterations", "1"}),
+                Arguments.of("--lr", new String[] {"train", "rnn", "--lr", "1e39", "--iterations", "1"}),
+                Arguments.of("--lr", new String[] {"train", "rnn", "--lr", "1e-44", "--batch", "1000", "--iterations", "1"}),
+                // an accuracy test over all pairs at this size would need a buffer beyond 2^31 elements
+                Arguments.of("--hidden", new String[] {"train", "rnn", "--hidden", "15000", "--iterations", "1"}),
+                Arguments.of("--cell", new String[] {"gradcheck", "lstm", "--cell", "gru"}),
+                Arguments.of("--cell", new String[] {"gradcheck", "rnn", "--cell", "standard"}),
+                Arguments.of("help", new String[] {"help", "train", "gru"}),
+                // exact arithmetic: sizes whose counts overflow 64 bits, or whose buffers exceed 2^31 elements
+                Arguments.of("too large", new String[] {"memory", "lstm", "--hidden", "2000000000", "--input-dim",
+                        "2000000000"}),
+                Arguments.of("--hidden", new String[] {"memory", "lstm", "--hidden", "2147483647", "--input-dim",
+                        "2147483647", "--steps", "2147483647", "--batch", "2147483647"}),
+                Arguments.of("buffer", new String[] {"memory", "lstm", "--hidden", "30000"}),
+                Arguments.of("buffer", new String[] {"memory", "rnn", "--hidden", "40000"}),
+                Arguments.of("too large", new String[] {"memory", "rnn", "--hidden", "2147483647"}),
+                Arguments.of("buffer", new String[] {"memory", "lstm", "--cell", "standard", "--steps", "100000",
+                        "--batch", "100000"}));
     }
 
     @ParameterizedTest(name = "{0}: {1}")
@@ -302,5 +325,208 @@ class CliTest {
                 .errLines());
         assertEquals(1, missing.size());
         assertTrue(missing.get(0).contains("WANT"), missing.get(0));
+    }
+
+    // ---- numbers that go wrong while training -------------------------------------------------------------------
+
+    @ParameterizedTest(name = "{0} cell")
+    @ValueSource(strings = {"seed", "standard"})
+    void lstmWhoseLossBecomesNaNStopsWithOneLineAndSavesNothing(String cell) throws IOException {
+        Path trace = dir.resolve("t.jsonl");
+        Path summary = dir.resolve("s.json");
+        Files.writeString(summary, "an earlier run's summary\n");
+        // a learning rate float32 can hold, but so large that the first step throws the weights to infinity
+        Run r = run("train", "lstm", "--cell", cell, "--backend", "cpu", "--targets", "100,-100", "--lr", "3e38",
+                "--iterations", "100", "--trace", trace.toString(), "--summary", summary.toString());
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().startsWith("rnn4j: training stopped: the loss became NaN at iteration 1;"), r.err());
+        assertFalse(r.out().contains("final loss"), r.out());
+        assertFalse(Files.exists(trace), "no trace saved as if the run had succeeded");
+        assertEquals("an earlier run's summary\n", Files.readString(summary));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(1, files.count(), "no temporary files left behind");
+        }
+    }
+
+    @Test
+    void theFirstNonFiniteIterationIsNamedExactlyBetweenReports() {
+        // reports at 0 and 50 only: the loss, NaN from iteration 1 on, is still named at iteration 1
+        Run r = run("train", "lstm", "--backend", "cpu", "--targets", "100,-100", "--lr", "3e38", "--iterations",
+                "100", "--report-every", "50", "--quiet");
+        assertEquals(1, r.code(), r.err());
+        assertEquals(List.of("rnn4j: training stopped: the loss became NaN at iteration 1; nothing was saved (a "
+                + "smaller --lr may help)"), r.errLines());
+        // float64 holds the same learning rate and goes wrong the same way
+        Run f64 = run("train", "lstm", "--backend", "cpu", "--precision", "float64", "--targets", "1e5,-1e5",
+                "--lr", "1e305", "--iterations", "30", "--report-every", "1000", "--quiet");
+        assertEquals(1, f64.code(), f64.err());
+        assertTrue(f64.err().contains("became NaN at iteration 1;"), f64.err());
+    }
+
+    @Test
+    void aLossThatOverflowsAtOnceIsNamedAtIterationZero() {
+        // 1e20 is a float32, its square is not: the first loss is infinite
+        Run r = run("train", "lstm", "--backend", "cpu", "--targets", "1e20,0", "--iterations", "5", "--quiet");
+        assertEquals(1, r.code(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("the loss became infinite at iteration 0"), r.err());
+        // the same targets in float64 are fine
+        Run f64 = run("train", "lstm", "--backend", "cpu", "--precision", "float64", "--targets", "1e20,0",
+                "--iterations", "5", "--quiet");
+        assertEquals(0, f64.code(), f64.err());
+    }
+
+    // ---- memory ---------------------------------------------------------------------------------------------------
+
+    @Test
+    void aConfigurationBeyondTheHeapIsRefusedBeforeAllocating() throws IOException {
+        // float64, hidden 16000, input 500, 16000 steps: about 52 GB by docs/memory.md's formulas; every buffer fits
+        // an int, so only the estimate stands between this and an OutOfMemoryError
+        String targets = String.join(",", java.util.Collections.nCopies(16000, "0"));
+        org.rnn4j.train.MemoryNeed need = org.rnn4j.train.LstmTrainer.memoryNeeded(org.rnn4j.net.LstmLayer.Cell.SEED,
+                new org.rnn4j.train.LstmTrainer.Config(0, 16000, 500, new double[16000], 1, 0.1),
+                org.rnn4j.backend.Precision.FLOAT64);
+        long needed = need.backendBytes() + need.hostBytes();
+        org.junit.jupiter.api.Assumptions.assumeTrue(needed > Runtime.getRuntime().maxMemory(),
+                "this JVM's heap could hold the configuration; the refusal cannot be shown without allocating it");
+        Path summary = dir.resolve("s.json");
+        Run r = run("train", "lstm", "--backend", "cpu", "--precision", "float64", "--hidden", "16000",
+                "--input-dim", "500", "--targets", targets, "--iterations", "1", "--summary", summary.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        String line = r.err();
+        assertTrue(line.startsWith("rnn4j: not enough memory: lstm (seed cell), hidden 16000, input 500, 16000 steps, "
+                + "float64 needs about " + String.format(java.util.Locale.ROOT, "%,d bytes", needed)), line);
+        assertTrue(line.contains(String.format(java.util.Locale.ROOT, "(%,d for the backend's buffers",
+                need.backendBytes())), line);
+        assertTrue(line.contains(" are available; "), line);
+        assertTrue(line.matches("(?s).*JAVA_OPTS=-Xmx[0-9]+g\\s*"), line);
+        assertFalse(Files.exists(summary));
+    }
+
+    @Test
+    void anOutOfMemoryErrorIsOneLineAndExitCode1() {
+        @picocli.CommandLine.Command(name = "greedy")
+        class Greedy implements java.util.concurrent.Callable<Integer> {
+            @Override
+            public Integer call() {
+                throw new OutOfMemoryError("Java heap space");
+            }
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.execute(new picocli.CommandLine(new Greedy()), new String[0], new PrintWriter(out, true),
+                new PrintWriter(err, true));
+        assertEquals(1, code);
+        List<String> lines = List.of(err.toString().split("\n"));
+        assertEquals(1, lines.size(), err.toString());
+        assertTrue(lines.get(0).startsWith("rnn4j: error: out of memory (Java heap space)"), lines.get(0));
+        assertTrue(lines.get(0).contains("JAVA_OPTS=-Xmx"), lines.get(0));
+    }
+
+    @Test
+    void memoryCountsAreExactNearTheLimits() {
+        // the largest LSTM whose parameters and gradients fit one buffer: counts far beyond 2^31 bytes, all positive
+        Run r = run("memory", "lstm", "--cell", "standard", "--hidden", "16000", "--input-dim", "500",
+                "--precision", "float64");
+        assertEquals(0, r.code(), r.err());
+        long params = 4L * 16000 * 500 + 4L * 16000 * 16000 + 8L * 16000;
+        String total = r.outLines().stream().filter(l -> l.startsWith("total")).findFirst().orElseThrow();
+        long bytes = Long.parseLong(total.replaceAll(".* values +([0-9,]+) bytes.*", "$1").replace(",", ""));
+        assertEquals((2 * params + 4L * (500 + 11L * 16000) + 3L * 16000) * 8, bytes, total);
+    }
+
+    // ---- compare ------------------------------------------------------------------------------------------------
+
+    @Test
+    void compareNamesTheFileAndLineOfATruncatedTrace() throws IOException {
+        Path whole = dir.resolve("whole.jsonl");
+        Path cut = dir.resolve("cut.jsonl");
+        String text = "{\"iter\": 0, \"loss\": 1.0}\n{\"iter\": 1, \"loss\": 0.5}\n";
+        Files.writeString(whole, text);
+        Files.writeString(cut, text.substring(0, text.length() - 8));
+        Run r = run("compare", cut.toString(), whole.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("GOT: '" + cut + "' line 2: not one JSON value"), r.err());
+        assertTrue(r.err().contains("truncated"), r.err());
+        Run w = run("compare", whole.toString(), cut.toString());
+        assertTrue(w.err().contains("WANT: '" + cut + "' line 2"), w.err());
+        // a line with something after its value is no trace line either
+        Files.writeString(cut, text + "{\"iter\": 2} trailing\n");
+        Run trailing = run("compare", cut.toString(), whole.toString());
+        assertEquals(2, trailing.code());
+        assertTrue(trailing.err().contains("line 3: "), trailing.err());
+    }
+
+    @Test
+    void compareNamesTheFileAndLineOfABinaryFile() throws IOException {
+        Path trace = dir.resolve("trace.jsonl");
+        Path binary = dir.resolve("binary.jsonl");
+        Files.writeString(trace, "{\"iter\": 0, \"loss\": 1.0}\n");
+        Files.write(binary, new byte[] {'{', '}', '\n', '\n', (byte) 0xff, (byte) 0xfe, 0, 1, '\n', 'x'});
+        Run r = run("compare", binary.toString(), trace.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(List.of("rnn4j: GOT: '" + binary + "' line 3: not UTF-8 text (a binary file?)"), r.errLines());
+        Files.write(binary, new byte[] {'{', '}', '\n', 0, 0, 0, '\n'});
+        Run nul = run("compare", trace.toString(), binary.toString());
+        assertEquals(2, nul.code());
+        assertTrue(nul.err().contains("WANT: '" + binary + "' line 2: holds a NUL byte"), nul.err());
+    }
+
+    @Test
+    void compareOfEmptyFilesIsNoSuccess() throws IOException {
+        Path a = dir.resolve("a.jsonl");
+        Path b = dir.resolve("b.jsonl");
+        Path trace = dir.resolve("t.jsonl");
+        Files.writeString(a, "");
+        Files.writeString(b, "\n\n");
+        Files.writeString(trace, "{\"iter\": 0}\n");
+        Run r = run("compare", a.toString(), b.toString());
+        assertEquals(2, r.code(), r.out() + r.err());
+        assertEquals(1, r.errLines().size(), r.err());
+        assertTrue(r.err().contains("WANT: '" + b + "' holds no trace lines"), r.err());
+        // an empty trace against a real one is a difference (exit 1), as any missing line is
+        Run missing = run("compare", a.toString(), trace.toString());
+        assertEquals(1, missing.code(), missing.out() + missing.err());
+        assertTrue(missing.out().contains("has 0 lines, expected 1"), missing.out());
+        assertEquals(2, run("compare", trace.toString(), a.toString()).code());
+    }
+
+    // ---- help and gradcheck -------------------------------------------------------------------------------------
+
+    @Test
+    void helpOfANestedCommandIsThatCommandsHelp() {
+        Run h = run("help", "train", "lstm");
+        assertEquals(0, h.code(), h.err());
+        assertTrue(h.out().startsWith("Usage: rnn4j train lstm"), h.out());
+        assertTrue(h.out().contains("--targets"), h.out());
+        Run t = run("help", "train");
+        assertTrue(t.out().startsWith("Usage: rnn4j train "), t.out());
+        assertFalse(t.out().contains("--targets"), t.out());
+        Run top = run("help");
+        assertEquals(0, top.code());
+        assertTrue(top.out().startsWith("Usage: rnn4j "), top.out());
+        assertTrue(run("help", "memory").out().contains("--steps"));
+    }
+
+    @Test
+    void gradcheckOfTheStandardCellChecksEveryTensor() {
+        Run r = run("gradcheck", "lstm", "--cell", "standard");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().startsWith("gradient check, lstm, standard cell"), r.out());
+        for (String tensor : new String[] {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}) {
+            assertTrue(r.out().contains("  " + tensor + " "), tensor + " checked: " + r.out());
+        }
+        List<String> lines = r.outLines();
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.matches("max relative error \\S+"), last);
+        assertTrue(Double.parseDouble(last.substring("max relative error ".length())) < 1e-6, last);
+        // the seed cell stays the default, and can be named
+        Run seed = run("gradcheck", "lstm", "--cell", "seed");
+        assertEquals(0, seed.code());
+        assertEquals(run("gradcheck", "lstm").out(), seed.out());
+        assertTrue(seed.out().contains("  W "), seed.out());
     }
 }
