@@ -29,9 +29,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"   # from cuda/ here, from .device/ there
 
 # ---- paths, in one place (relative to the repository root) -------------------------------------------------------
-launcher_jar="cuda/target/rnn4j.jar"                  # the self-contained launcher
+launcher_jar="java/cli/target/rnn4j.jar"                  # the self-contained launcher
 cuda_tests_jar="cuda/target/rnn4j-cuda-*-tests.jar"   # globs: the version varies
-core_tests_jar="java/target/rnn4j-core-*-tests.jar"
+core_tests_jar="java/core/target/rnn4j-core-*-tests.jar"
+cli_tests_jar="java/cli/target/rnn4j-cli-*-tests.jar"
 bench_jar="bench/target/benchmarks.jar"
 bench_scripts=(bench/scripts/torch_vs_rnn4j.py bench/scripts/torch_matmul.py)
 dev="$root/.device"                                   # what travels to the GPU machine
@@ -66,6 +67,7 @@ prepare() {
   cp "$(one "$launcher_jar")" "$dev/lib/rnn4j.jar"
   cp "$(one "$cuda_tests_jar")" "$dev/lib/rnn4j-cuda-tests.jar"
   cp "$(one "$core_tests_jar")" "$dev/lib/rnn4j-core-tests.jar"
+  cp "$(one "$cli_tests_jar")" "$dev/lib/rnn4j-cli-tests.jar"
   mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
     -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit_version -DoutputDirectory="$dev/lib"
   if [ "$bench" = 1 ]; then
@@ -231,7 +233,7 @@ run_checks() {
   local tags=(--include-tag gpu)
   local cublas=0
   case "$gemm_line" in "GEMM: cuBLAS"*) cublas=1 ;; *) tags+=(--exclude-tag cublas) ;; esac
-  local classpath="$lib/rnn4j.jar:$lib/rnn4j-cuda-tests.jar:$lib/rnn4j-core-tests.jar"
+  local classpath="$lib/rnn4j.jar:$lib/rnn4j-cuda-tests.jar:$lib/rnn4j-cli-tests.jar:$lib/rnn4j-core-tests.jar"
   local junit=("$java" -jar "$lib/junit-platform-console-standalone-$junit_version.jar" execute --class-path "$classpath"
                --reports-dir "$work/junit" --details summary --disable-banner)
   if [ "$standin" = cpu ]; then
@@ -240,7 +242,7 @@ run_checks() {
       --select-class org.rnn4j.net.LstmLayerTorchTest --select-class org.rnn4j.backend.cpu.CpuBackendOpsTest \
       --select-class org.rnn4j.cli.ParityRunTest --fail-if-no-tests
   else
-    step "gpu tests (JUnit)" 170 gpu-tests.log "${junit[@]}" --scan-class-path "$lib/rnn4j-cuda-tests.jar" "${tags[@]}" \
+    step "gpu tests (JUnit)" 170 gpu-tests.log "${junit[@]}" --scan-class-path "$lib/rnn4j-cuda-tests.jar:$lib/rnn4j-cli-tests.jar" "${tags[@]}" \
       --fail-if-no-tests
   fi
   if [ "$dry" = 0 ]; then

@@ -72,7 +72,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", default=os.path.join(ROOT, "..", "shared", "seeds", "python3"))
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--jar", default=os.path.join(ROOT, "cuda", "target", "rnn4j.jar"))
+    ap.add_argument("--jar", default=os.path.join(ROOT, "java", "cli", "target", "rnn4j.jar"))
     args = ap.parse_args()
     seeds = os.path.abspath(args.seeds)
     if not os.path.isfile(os.path.join(seeds, "iamtrask_rnn.py")):

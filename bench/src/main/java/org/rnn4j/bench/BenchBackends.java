@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.rnn4j.backend.Backend;
-import org.rnn4j.backend.BackendProvider;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.backend.spi.BackendProvider;
 import org.rnn4j.cuda.CudaBackendProvider;
 
 /**

@@ -34,7 +34,7 @@ import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.CategorySeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
-import org.rnn4j.backend.BackendProvider;
+import org.rnn4j.backend.spi.BackendProvider;
 
 /**
  * Turns a JMH JSON result file into {@code REPORT.md} and PNG charts.

@@ -13,9 +13,9 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUgraph;
 import jcuda.driver.CUgraphExec;
-import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUmemorytype;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.CUstream_flags;
 import jcuda.driver.JCudaDriver;
 import jcuda.jcublas.JCublas2;
@@ -24,13 +24,14 @@ import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasPointerMode;
 import jcuda.runtime.cudaStream_t;
-import org.rnn4j.backend.AbstractBackend;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Backend.Replay;
 import org.rnn4j.backend.Buffer;
-import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.ColumnSums;
+import org.rnn4j.backend.Philox;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.backend.spi.AbstractBackend;
+import org.rnn4j.backend.spi.Allocation;
 import org.rnn4j.kernels.KernelImages;
 
 /**
@@ -46,7 +47,7 @@ import org.rnn4j.kernels.KernelImages;
  */
 public final class CudaBackend extends AbstractBackend {
 
-    private final class DeviceMemory extends Buffer.Allocation {
+    private final class DeviceMemory extends Allocation {
         private final CUdeviceptr base;
 
         DeviceMemory(int length) {
@@ -289,7 +290,7 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
-    protected Buffer.Allocation doAllocate(int length) {
+    protected Allocation doAllocate(int length) {
         bind();
         return new DeviceMemory(length);
     }

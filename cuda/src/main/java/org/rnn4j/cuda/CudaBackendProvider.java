@@ -3,8 +3,8 @@ package org.rnn4j.cuda;
 import java.util.ArrayList;
 import java.util.List;
 import org.rnn4j.backend.Backend;
-import org.rnn4j.backend.BackendProvider;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.backend.spi.BackendProvider;
 
 /** The CUDA backend, found by {@code --backend auto} through {@link java.util.ServiceLoader}. */
 public final class CudaBackendProvider implements BackendProvider {

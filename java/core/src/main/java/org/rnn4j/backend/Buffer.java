@@ -1,0 +1,106 @@
+package org.rnn4j.backend;
+
+import org.rnn4j.backend.spi.AbstractBackend;
+import org.rnn4j.backend.spi.Allocation;
+
+/**
+ * An opaque handle to a one-dimensional array of {@link Precision} elements owned by a {@link Backend}; it may live in
+ * device memory. Networks never read or write the elements directly: they pass buffers to the backend's operations and
+ * move data with {@link Backend#upload} and {@link Backend#download}.
+ *
+ * <p>A buffer is either a root, which owns its allocation, or a view ({@link #slice}) of a contiguous range of another
+ * buffer. Closing the root releases the allocation and invalidates every view of it; closing a view does nothing, since
+ * a view owns no memory. Using a closed buffer fails with {@link IllegalStateException}.
+ */
+public final class Buffer implements AutoCloseable {
+
+    private final Allocation allocation;
+    private final int offset;
+    private final int length;
+    private final boolean root;
+
+    private Buffer(Allocation allocation, int offset, int length, boolean root) {
+        this.allocation = allocation;
+        this.offset = offset;
+        this.length = length;
+        this.root = root;
+    }
+
+    /** Wraps a fresh allocation as a root buffer; for backend implementations (see {@link Allocation}). */
+    public static Buffer root(Allocation allocation) {
+        return new Buffer(allocation, 0, allocation.length(), true);
+    }
+
+    /** Number of elements. */
+    public int length() {
+        return length;
+    }
+
+    /** Element offset of this buffer inside its allocation; for backends. */
+    public int offset() {
+        return offset;
+    }
+
+    /** The allocation behind this buffer; for backends (check {@link Allocation#owner()} before casting). */
+    public Allocation allocation() {
+        checkOpen();
+        return allocation;
+    }
+
+    /** The backend that owns this buffer. */
+    public Backend owner() {
+        return allocation.owner();
+    }
+
+    /** Whether this buffer owns its allocation (as opposed to being a view). */
+    public boolean isRoot() {
+        return root;
+    }
+
+    /** Whether the memory behind this buffer has been released. */
+    public boolean isClosed() {
+        return allocation.isReleased();
+    }
+
+    /**
+     * A view of {@code length} elements starting at element {@code offset} of this buffer.
+     *
+     * @throws IllegalArgumentException when the range does not lie inside this buffer
+     */
+    public Buffer slice(int offset, int length) {
+        checkOpen();
+        if (offset < 0 || length < 0 || offset > this.length - length) {
+            throw new IllegalArgumentException("slice [" + offset + ", " + offset + " + " + length
+                    + ") lies outside a buffer of length " + this.length);
+        }
+        return new Buffer(allocation, this.offset + offset, length, false);
+    }
+
+    /** @throws IllegalStateException when the memory has been released */
+    public void checkOpen() {
+        if (allocation.isReleased()) {
+            throw new IllegalStateException("buffer used after it was closed");
+        }
+    }
+
+    /**
+     * Releases the allocation when this is a root buffer; a view owns nothing and closing it does nothing.
+     *
+     * @throws IllegalStateException when its backend is recording a replay (the memory may be part of the recording)
+     */
+    @Override
+    public void close() {
+        if (root && !allocation.isReleased()) {
+            if (allocation.owner() instanceof AbstractBackend backend) {
+                backend.beforeRelease();
+            }
+            allocation.releaseOnce();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Buffer[" + (root ? "root" : "view") + ", offset=" + offset + ", length=" + length
+                + (isClosed() ? ", closed" : "") + "]";
+    }
+}

@@ -1,0 +1,166 @@
+package org.rnn4j.train;
+
+import java.util.Locale;
+import java.util.function.IntPredicate;
+import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Buffer;
+import org.rnn4j.backend.Precision;
+import org.rnn4j.net.LstmLayer;
+import org.rnn4j.rng.NumpyRandom;
+
+/**
+ * Trains {@link org.rnn4j.net.SeedLstm} the way the seed's {@code example_0} does: parameters from {@code rand_arr} (reseeding before
+ * every array), then {@code T} input vectors drawn from where the generator was left, one per target, then plain SGD
+ * on the same sequence every iteration.
+ *
+ * <p>Both run on {@link LstmLayer}, the layer with the fast algorithm; the same task runs on the standard cell
+ * ({@link #trainStandard}): PyTorch's initialisation drawn from the seeded generator, then the inputs, the same squared
+ * loss on {@code h[0]} of every step, plain SGD.
+ */
+public final class LstmTrainer {
+
+    /** Settings; the defaults are the seed's. */
+    public record Config(long seed, int hidden, int inputDim, double[] targets, int iterations, double learningRate) {
+        public Config {
+            targets = targets.clone();
+        }
+
+        public static Config seedDefaults() {
+            return new Config(0, 100, 50, new double[] {-0.5, 0.2, 0.1, -0.5}, 100, 0.1);
+        }
+
+        @Override
+        public double[] targets() {
+            return targets.clone();
+        }
+    }
+
+    /** An observed iteration: {@code h[0]} at every step and the loss summed over the steps. */
+    public record Report(int iteration, double[] predictions, double loss) {
+    }
+
+    private LstmTrainer() {
+    }
+
+    /**
+     * The seed's {@code example_0} on the seed cell, run by {@link LstmLayer} (the fast algorithm; its numbers are the
+     * seed's, see OracleTraceTest): parameters from {@code rand_arr} (reseeding before every array), then the inputs,
+     * then per iteration the forward, the loss {@code (h_t[0] - y_t)^2} summed over the steps, the backward and an SGD
+     * step. The caller closes the returned network.
+     *
+     * <p>Refused before anything is allocated when {@link #memoryNeeded} does not fit
+     * ({@link InsufficientMemoryException}). Every iteration's loss is kept on the device and checked whenever the
+     * loop waits for the device anyway (at observed iterations, at the end, and at least every
+     * 1024 iterations); the first infinite or NaN loss stops training with
+     * {@link NonFiniteLossException} naming exactly that iteration, after closing the network. The listener never
+     * receives a non-finite loss.
+     *
+     * @param observe which iterations to report (each costs a wait for the device)
+     */
+    public static Trained<LstmLayer> train(Backend backend, Config config, IntPredicate observe,
+                                           TrainingListener<Report> listener) {
+        return trainOn(LstmLayer.Cell.SEED, backend, config, observe, listener);
+    }
+
+    /**
+     * The seed's task on the standard LSTM cell: parameters {@code U(-1/sqrt(H), 1/sqrt(H))} from the generator seeded
+     * with {@code config.seed()}, then the inputs, then training as in {@link #train}.
+     */
+    public static Trained<LstmLayer> trainStandard(Backend backend, Config config, IntPredicate observe,
+                                                   TrainingListener<Report> listener) {
+        return trainOn(LstmLayer.Cell.STANDARD, backend, config, observe, listener);
+    }
+
+    /**
+     * The memory {@link #train} (seed cell) or {@link #trainStandard} needs for {@code config} in {@code precision},
+     * estimated without allocating anything: on the backend the network ({@code 2P}), its workspace, the targets, the
+     * loss column and the loss history; on the host the initial parameters as {@code double}s (the seed cell's initialisation also
+     * one gate's block), the inputs and one download of the outputs.
+     *
+     * @throws IllegalArgumentException when the sizes do not even fit a {@code long} count of bytes
+     */
+    public static MemoryNeed memoryNeeded(LstmLayer.Cell cell, Config config, Precision precision) {
+        int steps = config.targets.length;
+        int x = config.inputDim();
+        int h = config.hidden();
+        String what = String.format(Locale.ROOT, "lstm (%s cell), hidden %d, input %d, %d steps, %s",
+                cell == LstmLayer.Cell.SEED ? "seed" : "standard", h, x, steps, precision.cliName());
+        try {
+            long params = LstmLayer.parameterCount(cell, x, h);
+            long onBackend = Math.addExact(Math.addExact(Math.multiplyExact(2, params),
+                    LstmLayer.workspaceElements(steps, 1, x, h)), 2L * steps + LossHistory.elements(
+                    config.iterations()));
+            long initScratch = cell == LstmLayer.Cell.SEED ? Math.multiplyExact(h, x + (long) h) + h : 0;
+            long onHost = Math.addExact(Math.addExact(params, initScratch),
+                    Math.addExact(Math.multiplyExact(steps, (long) x + h), steps + (long) LossHistory.WINDOW));
+            return new MemoryNeed(what, MemoryNeed.bytes(onBackend, precision.bytes(), what),
+                    MemoryNeed.bytes(onHost, Double.BYTES, what));
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException(what + " is too large: its element counts do not fit 64 bits");
+        }
+    }
+
+    private static Trained<LstmLayer> trainOn(LstmLayer.Cell cell, Backend backend, Config config,
+                                              IntPredicate observe, TrainingListener<Report> listener) {
+        double[] targets = config.targets();
+        int steps = targets.length;
+        int hidden = config.hidden();
+        memoryNeeded(cell, config, backend.precision()).require(backend);
+        NumpyRandom rng = new NumpyRandom(config.seed());
+        LstmLayer net = new LstmLayer(backend, cell, config.inputDim(), hidden);
+        try (LstmLayer.Workspace ws = net.workspace(steps, 1);
+             Buffer y = backend.allocate(steps);     // (T) targets
+             Buffer h0 = backend.allocate(steps);    // (T) h_t[0], then the loss's gradient with respect to it
+             LossHistory losses = new LossHistory(backend, config.iterations(), "loss")) {
+            if (cell == LstmLayer.Cell.SEED) {
+                net.initLikeSeed(rng, config.seed());
+            } else {
+                net.initLikePyTorch(rng);
+            }
+            double[] inputs = new double[steps * config.inputDim()];
+            rng.randomSample(inputs); // [np.random.random(x_dim) for _ in y_list], after the parameters
+            ws.setInputs(inputs);
+            backend.upload(targets, y);
+            double[] yHeld = backend.download(y); // the targets as the backend holds them (rounded in float32)
+            boolean f32 = backend.precision() == Precision.FLOAT32;
+            long start = System.nanoTime();
+            for (int j = 0; j < config.iterations(); j++) {
+                Buffer lossSlot = losses.slot(j); // this iteration's loss (the mean over the steps), for the check
+                net.forward(ws);
+                // The seed's loss, sum_t (h_t[0] - y_t)^2: its gradient 2 * (h_t[0] - y_t) goes into column 0 of
+                // the output gradients (their other columns stay zero, as allocated: nothing else writes them).
+                backend.copyMatrix(steps, 1, ws.outputs(), hidden, h0, 1);
+                backend.mseForward(h0, y, lossSlot); // mean_t (h_t[0] - y_t)^2, kept on the device for the finite check
+                backend.mseBackward(h0, y, 2, h0);
+                backend.copyMatrix(steps, 1, h0, 1, ws.outputGrads(), hidden);
+                net.backward(ws);
+                net.sgdStep(config.learningRate());
+                if (observe.test(j)) {
+                    // The report shows this iteration's forward, as the seed's does: outputs before the update.
+                    double[] h = ws.downloadOutputs(); // (T, 1, H)
+                    double[] predictions = new double[steps];
+                    double loss = 0;
+                    for (int t = 0; t < steps; t++) {
+                        predictions[t] = h[t * hidden];
+                        // Summed over t ascending in the backend's precision, as the seed's loss op did.
+                        double diff = f32 ? (float) (h[t * hidden] - yHeld[t]) : h[t * hidden] - yHeld[t];
+                        double term = f32 ? (float) (diff * diff) : diff * diff;
+                        loss = f32 ? (float) (loss + term) : loss + term;
+                    }
+                    losses.check(j); // the device's record of the iterations so far: a non-finite one stops here
+                    listener.report(new Report(j, predictions, loss));
+                }
+                listener.iterationDone(j);
+            }
+            backend.synchronize();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            if (!observe.test(config.iterations() - 1)) {
+                losses.check(config.iterations() - 1); // the iterations since the last report
+            }
+            return new Trained<>(net, new Trained.Timing(config.iterations(), seconds));
+        } catch (RuntimeException | Error e) {
+            net.close();
+            throw e;
+        }
+    }
+}
