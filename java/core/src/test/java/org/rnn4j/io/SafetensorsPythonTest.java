@@ -3,8 +3,6 @@ package org.rnn4j.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rnn4j.testing.Json;
 
 /**
  * What rnn4j writes, numpy reads (tools/safetensors_numpy.py, numpy only) to the same bits, and the other way round.
@@ -40,19 +39,20 @@ class SafetensorsPythonTest {
 
         PythonScripts.Result r = PythonScripts.script("safetensors_numpy.py", "dump", file.toString());
         assertEquals(0, r.exitCode(), r.stderr());
-        JsonNode dump = new ObjectMapper().readTree(r.stdout());
-        assertEquals(meta, new ObjectMapper().convertValue(dump.get("metadata"), Map.class));
-        assertEquals(List.of("step", "head.bias", "empty", "lstm.weight_ih_l0", "state.h"), strings(dump.get("order")));
-        JsonNode w = dump.get("tensors").get("lstm.weight_ih_l0");
+        Json dump = Json.parse(r.stdout());
+        assertEquals(meta, dump.get("metadata").asStringMap());
+        assertEquals(List.of("step", "head.bias", "empty", "lstm.weight_ih_l0", "state.h"),
+                dump.get("order").asStrings());
+        Json w = dump.get("tensors").get("lstm.weight_ih_l0");
         assertEquals("F32", w.get("dtype").asText());
         assertEquals(List.of(2L, 3L), longs(w.get("shape")));
         for (int i = 0; i < f.length; i++) {
             assertEquals(Integer.toUnsignedLong(Float.floatToRawIntBits(f[i])), w.get("bits").get(i).asLong());
             assertEquals((double) f[i], w.get("values").get(i).asDouble());
         }
-        JsonNode b = dump.get("tensors").get("head.bias");
+        Json b = dump.get("tensors").get("head.bias");
         for (int i = 0; i < d.length; i++) {
-            assertEquals(Double.doubleToRawLongBits(d[i]), b.get("bits").get(i).bigIntegerValue().longValue());
+            assertEquals(Double.doubleToRawLongBits(d[i]), b.get("bits").get(i).asBigInteger().longValue());
             assertEquals(d[i], b.get("values").get(i).asDouble());
         }
         assertEquals(List.of(Long.MIN_VALUE + 1), longs(dump.get("tensors").get("step").get("values")));
@@ -85,13 +85,7 @@ class SafetensorsPythonTest {
         assertArrayEquals(Files.readAllBytes(file), new Safetensors(s.tensors(), s.metadata()).toBytes());
     }
 
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asText()));
-        return out;
-    }
-
-    private static List<Long> longs(JsonNode array) {
+    private static List<Long> longs(Json array) {
         List<Long> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asLong()));
         return out;

@@ -1,15 +1,11 @@
 package org.rnn4j.net;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rnn4j.backend.Backend;
+import org.rnn4j.testing.Json;
 
 /**
  * PyTorch's {@code nn.LSTM} in float64 on a few sizes ({@code src/test/resources/org/rnn4j/torch}, made by
@@ -64,31 +60,19 @@ public final class TorchFixtures {
     }
 
     public static List<Case> cases() {
-        JsonNode root;
-        try (InputStream in = TorchFixtures.class.getResourceAsStream(RESOURCE)) {
-            if (in == null) {
-                throw new IllegalStateException("classpath resource " + RESOURCE + " is missing");
-            }
-            root = new ObjectMapper().readTree(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Json root = Json.resource(TorchFixtures.class, RESOURCE);
         List<Case> out = new ArrayList<>();
-        for (JsonNode c : root.get("cases")) {
+        for (Json c : root.get("cases")) {
             out.add(new Case(c.get("inputSize").asInt(), c.get("hidden").asInt(), c.get("batch").asInt(),
-                    c.get("steps").asInt(), named(c.get("params")), doubles(c.get("inputs")),
-                    doubles(c.get("outputGrads")), doubles(c.get("outputs")), named(c.get("grads"))));
+                    c.get("steps").asInt(), named(c.get("params")), c.get("inputs").asDoubles(),
+                    c.get("outputGrads").asDoubles(), c.get("outputs").asDoubles(), named(c.get("grads"))));
         }
         return out;
     }
 
     /** The PyTorch version recorded in the fixtures. */
     public static String torchVersion() {
-        try (InputStream in = TorchFixtures.class.getResourceAsStream(RESOURCE)) {
-            return new ObjectMapper().readTree(in).get("torch_version").asText();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return Json.resource(TorchFixtures.class, RESOURCE).get("torch_version").asText();
     }
 
     /**
@@ -171,22 +155,10 @@ public final class TorchFixtures {
         return out;
     }
 
-    private static Map<String, double[]> named(JsonNode node) {
+    private static Map<String, double[]> named(Json node) {
         Map<String, double[]> out = new LinkedHashMap<>();
         for (String name : TORCH_NAMES) {
-            JsonNode v = node.get(name);
-            if (v == null) {
-                throw new IllegalStateException("fixture lacks " + name);
-            }
-            out.put(name, doubles(v));
-        }
-        return out;
-    }
-
-    private static double[] doubles(JsonNode array) {
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asDouble();
+            out.put(name, node.get(name).asDoubles());
         }
         return out;
     }

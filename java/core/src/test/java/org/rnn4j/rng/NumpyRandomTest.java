@@ -1,16 +1,12 @@
 package org.rnn4j.rng;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.rnn4j.testing.Json;
 
 /**
  * Compares {@link NumpyRandom} with numpy's legacy generator, value for value, using
@@ -20,14 +16,11 @@ class NumpyRandomTest {
 
     private static final String RESOURCE = "/org/rnn4j/rng/numpy_random.json";
 
-    private static JsonNode expected;
+    private static Json expected;
 
     @BeforeAll
-    static void load() throws IOException {
-        try (InputStream in = NumpyRandomTest.class.getResourceAsStream(RESOURCE)) {
-            assertNotNull(in, "missing test resource " + RESOURCE);
-            expected = new ObjectMapper().readTree(in);
-        }
+    static void load() {
+        expected = Json.resource(NumpyRandomTest.class, RESOURCE);
     }
 
     /** Bit-for-bit comparison, with a message that shows both values. */
@@ -36,14 +29,8 @@ class NumpyRandomTest {
                 () -> where + ": expected " + want + " but got " + got);
     }
 
-    private static double[] doubles(JsonNode array) {
-        assertTrue(array.isArray());
-        double[] out = new double[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            assertTrue(array.get(i).isNumber());
-            out[i] = array.get(i).asDouble();
-        }
-        return out;
+    private static double[] doubles(Json array) {
+        return array.asDoubles(); // throws, naming the path, for anything but an array of numbers
     }
 
     @Test
@@ -54,11 +41,11 @@ class NumpyRandomTest {
 
     @Test
     void rawUint32MatchNumpy() {
-        JsonNode cases = expected.get("raw");
+        Json cases = expected.get("raw");
         assertEquals(5, cases.size());
-        for (JsonNode c : cases) {
+        for (Json c : cases) {
             long seed = c.get("seed").asLong();
-            JsonNode raw = c.get("uint32");
+            Json raw = c.get("uint32");
             assertEquals(1000, raw.size());
             NumpyRandom r = new NumpyRandom(seed);
             for (int i = 0; i < raw.size(); i++) {
@@ -71,7 +58,7 @@ class NumpyRandomTest {
 
     @Test
     void randomSampleMatchesNumpyOneAtATime() {
-        for (JsonNode c : expected.get("raw")) {
+        for (Json c : expected.get("raw")) {
             long seed = c.get("seed").asLong();
             double[] want = doubles(c.get("random_sample"));
             assertEquals(1000, want.length);
@@ -86,7 +73,7 @@ class NumpyRandomTest {
 
     @Test
     void randomSampleArrayMatchesNumpy() {
-        for (JsonNode c : expected.get("raw")) {
+        for (Json c : expected.get("raw")) {
             long seed = c.get("seed").asLong();
             double[] want = doubles(c.get("random_sample"));
             double[] got = new double[want.length];
@@ -99,17 +86,17 @@ class NumpyRandomTest {
 
     @Test
     void interleavedSequencesMatchNumpy() {
-        JsonNode sequences = expected.get("sequences");
+        Json sequences = expected.get("sequences");
         assertTrue(sequences.size() > 0);
-        for (JsonNode s : sequences) {
+        for (Json s : sequences) {
             long seed = s.get("seed").asLong();
             NumpyRandom r = new NumpyRandom(seed);
             int step = 0;
-            for (JsonNode op : s.get("ops")) {
+            for (Json op : s.get("ops")) {
                 String where = "seed " + seed + ", step " + step + " (" + op.get("call").asText()
                         + " x" + op.get("repeat").asInt() + ")";
                 int repeat = op.get("repeat").asInt();
-                JsonNode values = op.get("values");
+                Json values = op.get("values");
                 switch (op.get("op").asText()) {
                     case "randint" -> {
                         long high = op.get("high").asLong();
@@ -122,7 +109,7 @@ class NumpyRandomTest {
                     }
                     case "random_sample" -> {
                         int count = 1;
-                        for (JsonNode d : op.get("shape")) {
+                        for (Json d : op.get("shape")) {
                             count *= d.asInt();
                         }
                         double[] want = doubles(values);
@@ -156,9 +143,9 @@ class NumpyRandomTest {
 
     @Test
     void reseedResetsStateFully() {
-        JsonNode cases = expected.get("reseed");
+        Json cases = expected.get("reseed");
         assertTrue(cases.size() > 0);
-        for (JsonNode c : cases) {
+        for (Json c : cases) {
             long first = c.get("first_seed").asLong();
             long second = c.get("second_seed").asLong();
             double[] before = doubles(c.get("before"));

@@ -3,8 +3,6 @@ package org.rnn4j.text;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +12,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rnn4j.io.PythonScripts;
+import org.rnn4j.testing.Json;
 
 /**
  * The Java pipeline (TextCorpus, Vocabulary, CharLmData) against the few lines of tools/charlm_data.py on a directory
@@ -66,14 +65,14 @@ class CharLmDataPythonTest {
         PythonScripts.Result result = PythonScripts.script("charlm_data.py", "--text", dir.toString(),
                 "--batch", "" + batch, "--seq-len", "" + seqLen, "--val-fraction", "" + valFraction);
         assertEquals(0, result.exitCode(), result.stderr());
-        JsonNode py = new ObjectMapper().readTree(result.stdout());
+        Json py = Json.parse(result.stdout());
 
-        assertEquals(strings(py.get("files")), corpus.files());
-        assertEquals(List.of("latin1.txt"), strings(py.get("skipped")));
+        assertEquals(py.get("files").asStrings(), corpus.files());
+        assertEquals(List.of("latin1.txt"), py.get("skipped").asStrings());
         assertEquals(List.of("skipping '" + dir.resolve("latin1.txt") + "': not valid UTF-8 text (at byte 3)"),
                 warnings);
         assertEquals(py.get("sha256").asText(), corpus.sha256());
-        assertArrayEquals(ints(py.get("vocabulary")), data.vocabulary().codePoints());
+        assertArrayEquals(py.get("vocabulary").asInts(), data.vocabulary().codePoints());
         assertEquals(py.get("n").asInt(), data.textLength());
         assertEquals(py.get("n_val").asInt(), data.validationLength());
         compare(py.get("train"), data.training());
@@ -81,27 +80,13 @@ class CharLmDataPythonTest {
         assertEquals(true, data.validation().windowCount() > 0, "the sample has validation windows to compare");
     }
 
-    private static void compare(JsonNode py, TokenStreams java) {
+    private static void compare(Json py, TokenStreams java) {
         assertEquals(py.get("L").asInt(), java.streamLength());
         assertEquals(py.get("W").asInt(), java.windowCount());
         for (int w = 0; w < java.windowCount(); w++) {
             TokenStreams.Batch b = java.window(w);
-            assertArrayEquals(ints(py.get("windows").get(w).get("inputs")), b.inputs(), "window " + w);
-            assertArrayEquals(ints(py.get("windows").get(w).get("targets")), b.targets(), "window " + w);
+            assertArrayEquals(py.get("windows").get(w).get("inputs").asInts(), b.inputs(), "window " + w);
+            assertArrayEquals(py.get("windows").get(w).get("targets").asInts(), b.targets(), "window " + w);
         }
-    }
-
-    private static List<String> strings(JsonNode array) {
-        List<String> out = new ArrayList<>();
-        array.forEach(n -> out.add(n.asText()));
-        return out;
-    }
-
-    private static int[] ints(JsonNode array) {
-        int[] out = new int[array.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = array.get(i).asInt();
-        }
-        return out;
     }
 }

@@ -1,18 +1,13 @@
 package org.rnn4j.torch;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.nn.Lstm;
+import org.rnn4j.testing.Json;
 
 /**
  * Reads the PyTorch fixtures that {@code make_torch_nn_fixtures.py} writes ({@code src/test/resources/org/rnn4j/torch}:
@@ -61,7 +56,7 @@ public final class TorchCases {
     }
 
     /** One JSON object of a fixture file. */
-    public record Case(JsonNode node) {
+    public record Case(Json node) {
         /** The tensor {@code name}. */
         public Tensor tensor(String name) {
             return toTensor(field(name), name);
@@ -90,8 +85,7 @@ public final class TorchCases {
         /** A group of named tensors (parameters, gradients) in the file's order, PyTorch's. */
         public Map<String, Tensor> group(String name) {
             Map<String, Tensor> out = new LinkedHashMap<>();
-            for (Iterator<Map.Entry<String, JsonNode>> it = field(name).fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, Json> e : field(name).fields().entrySet()) {
                 out.put(e.getKey(), toTensor(e.getValue(), name + "." + e.getKey()));
             }
             return out;
@@ -100,7 +94,7 @@ public final class TorchCases {
         /** A list of tensors. */
         public List<Tensor> tensors(String name) {
             List<Tensor> out = new ArrayList<>();
-            for (JsonNode t : field(name)) {
+            for (Json t : field(name)) {
                 out.add(toTensor(t, name));
             }
             return out;
@@ -109,9 +103,9 @@ public final class TorchCases {
         /** A list of lists of tensors (per optimizer step, the tensors of that step). */
         public List<List<Tensor>> tensorLists(String name) {
             List<List<Tensor>> out = new ArrayList<>();
-            for (JsonNode list : field(name)) {
+            for (Json list : field(name)) {
                 List<Tensor> inner = new ArrayList<>();
-                for (JsonNode t : list) {
+                for (Json t : list) {
                     inner.add(toTensor(t, name));
                 }
                 out.add(inner);
@@ -127,32 +121,21 @@ public final class TorchCases {
         /** The elements of an array of objects. */
         public List<Case> children(String name) {
             List<Case> out = new ArrayList<>();
-            for (JsonNode n : field(name)) {
+            for (Json n : field(name)) {
                 out.add(new Case(n));
             }
             return out;
         }
 
-        private JsonNode field(String name) {
-            JsonNode v = node.get(name);
-            if (v == null) {
-                throw new IllegalStateException("fixture lacks '" + name + "'");
-            }
-            return v;
+        private Json field(String name) {
+            return node.get(name);
         }
     }
 
     /** The whole file {@code resource} (one of the constants), as a case. */
     public static Case load(String resource) {
         String path = DIR + resource;
-        try (InputStream in = TorchCases.class.getResourceAsStream(path)) {
-            if (in == null) {
-                throw new IllegalStateException("classpath resource " + path + " is missing");
-            }
-            return new Case(new ObjectMapper().readTree(in));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return new Case(Json.resource(TorchCases.class, path));
     }
 
     /** The worst deviation of one compared array. */
@@ -240,25 +223,19 @@ public final class TorchCases {
                 + c.integer("batch") + " T=" + c.integer("steps");
     }
 
-    private static Tensor toTensor(JsonNode t, String name) {
-        JsonNode shape = t.get("shape");
-        JsonNode data = t.get("data");
-        if (shape == null || data == null) {
-            throw new IllegalStateException("'" + name + "' is not a tensor {shape, data}");
+    private static Tensor toTensor(Json t, String name) {
+        if (!t.isObject() || !t.has("shape") || !t.has("data")) {
+            throw new IllegalStateException("'" + name + "' (" + t.path() + ") is not a tensor {shape, data}");
         }
-        int[] s = new int[shape.size()];
+        int[] s = t.get("shape").asInts();
+        double[] d = t.get("data").asDoubles();
         long n = 1;
-        for (int i = 0; i < s.length; i++) {
-            s[i] = shape.get(i).asInt();
-            n *= s[i];
+        for (int dim : s) {
+            n *= dim;
         }
-        if (n != data.size()) {
+        if (n != d.length) {
             throw new IllegalStateException("'" + name + "' has shape " + Arrays.toString(s) + " but "
-                    + data.size() + " values");
-        }
-        double[] d = new double[data.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = data.get(i).asDouble();
+                    + d.length + " values");
         }
         return new Tensor(s, d);
     }
