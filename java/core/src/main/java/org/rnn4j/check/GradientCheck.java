@@ -3,14 +3,20 @@ package org.rnn4j.check;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
 import org.rnn4j.backend.Backend;
+import org.rnn4j.backend.Buffer;
 import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.net.BinaryAdditionRnn;
 import org.rnn4j.net.ParamTensor;
 import org.rnn4j.net.SeedLstm;
 import org.rnn4j.net.LstmLayer;
+import org.rnn4j.nn.CrossEntropyLoss;
+import org.rnn4j.nn.Linear;
 import org.rnn4j.nn.Lstm;
+import org.rnn4j.nn.MseLoss;
+import org.rnn4j.nn.Sequential;
 import org.rnn4j.rng.NumpyRandom;
 
 /**
@@ -236,6 +242,167 @@ public final class GradientCheck {
             return new Result("lstm-stack", "input " + input + ", hidden " + hidden + ", " + layers + " layers, "
                     + steps + " steps, batch " + batch + ", given h0 and c0, seed " + seed,
                     compare(tensors, v, analytic, loss));
+        }
+    }
+
+    /** The dropout probability between the LSTM layers of {@link #model(long)}. */
+    public static final double MODEL_DROPOUT = 0.25;
+
+    /**
+     * The library's model as a user builds it ({@link Sequential}): {@code Embedding(5, 3) -> Lstm(hidden 4, 2 layers,
+     * dropout 0.25) -> Linear(4, 5)}, 4 steps, batch 2, with cross-entropy ({@link CrossEntropyLoss}, the mean over
+     * the {@code T * B} positions) against random targets; random tokens, weights in [-0.5, 0.5), and a given initial
+     * state {@code h0}, {@code c0} in [-1, 1). Dropout stays on, with one fixed mask: the LSTM's dropout seed is set
+     * again before every forward, so each evaluation of the loss draws the same mask and the loss is a smooth function
+     * of the parameters. The dropout seed is {@code seed}, or the next one up whose mask keeps some of the first
+     * layer's outputs and drops some. Checks every parameter and, as two more tensors, the gradients of {@code h0} and
+     * {@code c0}.
+     *
+     * @param seed seed of the weights, tokens, targets, initial state and dropout mask, in {@code [0, 2^32)}
+     * @return every tensor's worst element
+     */
+    public static Result model(long seed) {
+        return model(seed, g -> { });
+    }
+
+    /** {@link #model(long)}, with {@code tamper} applied to the analytic gradient before the comparison (tests). */
+    static Result model(long seed, Consumer<double[]> tamper) {
+        int vocab = 5;
+        int dim = 3;
+        int hidden = 4;
+        int layers = 2;
+        int steps = 4;
+        int batch = 2;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             Sequential model = Sequential.builder().embedding(vocab, dim).lstm(hidden, layers, MODEL_DROPOUT)
+                     .linear(vocab).build(backend, seed);
+             Sequential.Workspace ws = model.workspace(steps, batch);
+             CrossEntropyLoss loss = new CrossEntropyLoss(backend, steps * batch, vocab)) {
+            Lstm lstm = model.layer("lstm", Lstm.class);
+            Lstm.Workspace lws = ws.lstm("lstm");
+            int nParams = model.parameterCount();
+            int nState = layers * batch * hidden;
+            double[] v = new double[nParams + 2 * nState]; // [params | h0 | c0]
+            for (int i = 0; i < v.length; i++) {
+                v[i] = i < nParams ? rng.randomSample() - 0.5 : 2 * rng.randomSample() - 1;
+            }
+            int[] tokens = new int[steps * batch];
+            int[] targets = new int[steps * batch];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = (int) rng.randint(vocab);
+                targets[i] = (int) rng.randint(vocab);
+            }
+            ws.setTokens(tokens);
+            loss.setTargets(targets);
+            int masked = steps * batch * hidden;
+            long dropoutSeed = seed;
+            int dropped;
+            while ((dropped = droppedByFirstMask(backend, dropoutSeed, masked)) == 0 || dropped == masked) {
+                dropoutSeed++;
+            }
+            long maskSeed = dropoutSeed;
+            List<ParamTensor> tensors = new ArrayList<>(model.parameterTensors());
+            tensors.add(new ParamTensor("h0", nParams, layers * batch, hidden));
+            tensors.add(new ParamTensor("c0", nParams + nState, layers * batch, hidden));
+            ToDoubleFunction<double[]> value = p -> {
+                model.arena().uploadParams(Arrays.copyOfRange(p, 0, nParams));
+                lws.setInitialState(Arrays.copyOfRange(p, nParams, nParams + nState),
+                        Arrays.copyOfRange(p, nParams + nState, p.length));
+                lstm.setDropoutSeed(maskSeed); // the same mask on every evaluation
+                model.forward(ws);
+                loss.forward(ws.outputs());
+                return loss.value();
+            };
+            value.applyAsDouble(v);
+            loss.backward(ws.outputs(), ws.outputGrads());
+            model.backward(ws);
+            double[] analytic = new double[v.length];
+            System.arraycopy(model.arena().downloadGrads(), 0, analytic, 0, nParams);
+            System.arraycopy(lws.downloadInitialHGrads(), 0, analytic, nParams, nState);
+            System.arraycopy(lws.downloadInitialCGrads(), 0, analytic, nParams + nState, nState);
+            tamper.accept(analytic);
+            return new Result("model", "embedding " + vocab + "x" + dim + ", lstm hidden " + hidden + ", " + layers
+                    + " layers, dropout " + MODEL_DROPOUT + " (fixed mask, " + dropped + " of " + masked
+                    + " dropped), linear " + hidden + "->" + vocab + ", cross-entropy, " + steps + " steps, batch "
+                    + batch + ", given h0 and c0, seed " + seed, compare(tensors, v, analytic, value));
+        }
+    }
+
+    /**
+     * How many of the first LSTM layer's {@code n} outputs the first training forward after
+     * {@link Lstm#setDropoutSeed(long) setDropoutSeed(seed)} drops: the mask of {@link Backend#dropoutForward} at
+     * offset 0, as {@link Lstm} draws it.
+     */
+    private static int droppedByFirstMask(Backend backend, long seed, int n) {
+        try (Buffer ones = backend.allocate(n);
+             Buffer mask = backend.allocate(n);
+             Buffer y = backend.allocate(n)) {
+            double[] one = new double[n];
+            Arrays.fill(one, 1);
+            backend.upload(one, ones);
+            backend.dropoutForward(ones, MODEL_DROPOUT, seed, 0, mask, y);
+            int zeros = 0;
+            for (double m : backend.download(mask)) {
+                zeros += m == 0 ? 1 : 0;
+            }
+            return zeros;
+        }
+    }
+
+    /**
+     * {@link Linear} with mean squared error ({@link MseLoss}): input 4, output 3, 5 rows, weights in [-0.5, 0.5),
+     * inputs and targets in [-1, 1). Checks the weight, the bias and, as one more tensor, the gradient of the input.
+     *
+     * @param seed seed of the weights, inputs and targets, in {@code [0, 2^32)}
+     * @return every tensor's worst element
+     */
+    public static Result linearMse(long seed) {
+        return linearMse(seed, g -> { });
+    }
+
+    /** {@link #linearMse(long)}, with {@code tamper} applied to the analytic gradient before the comparison (tests). */
+    static Result linearMse(long seed, Consumer<double[]> tamper) {
+        int in = 4;
+        int out = 3;
+        int rows = 5;
+        NumpyRandom rng = new NumpyRandom(seed);
+        try (Backend backend = new CpuBackend64();
+             Linear linear = Linear.create(backend, in, out, seed);
+             MseLoss loss = new MseLoss(backend, rows * out);
+             Buffer x = backend.allocate(rows * in);
+             Buffer y = backend.allocate(rows * out);
+             Buffer dy = backend.allocate(rows * out);
+             Buffer dx = backend.allocate(rows * in)) {
+            int nParams = linear.arena().size();
+            int nIn = rows * in;
+            double[] v = new double[nParams + nIn]; // [weight | bias | input]
+            for (int i = 0; i < v.length; i++) {
+                v[i] = i < nParams ? rng.randomSample() - 0.5 : 2 * rng.randomSample() - 1;
+            }
+            double[] targets = new double[rows * out];
+            for (int i = 0; i < targets.length; i++) {
+                targets[i] = 2 * rng.randomSample() - 1;
+            }
+            loss.setTargets(targets);
+            List<ParamTensor> tensors = new ArrayList<>(linear.parameterTensors());
+            tensors.add(new ParamTensor("input", nParams, rows, in));
+            ToDoubleFunction<double[]> value = p -> {
+                linear.arena().uploadParams(Arrays.copyOfRange(p, 0, nParams));
+                backend.upload(Arrays.copyOfRange(p, nParams, p.length), x);
+                linear.forward(x, y);
+                loss.forward(y);
+                return loss.value();
+            };
+            value.applyAsDouble(v);
+            loss.backward(y, dy);
+            linear.backward(x, dy, dx);
+            double[] analytic = new double[v.length];
+            System.arraycopy(linear.arena().downloadGrads(), 0, analytic, 0, nParams);
+            System.arraycopy(backend.download(dx), 0, analytic, nParams, nIn);
+            tamper.accept(analytic);
+            return new Result("linear-mse", "input " + in + ", output " + out + ", " + rows + " rows, mean squared "
+                    + "error, seed " + seed, compare(tensors, v, analytic, value));
         }
     }
 

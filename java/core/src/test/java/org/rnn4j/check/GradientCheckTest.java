@@ -1,9 +1,11 @@
 package org.rnn4j.check;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.ToDoubleFunction;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,6 +47,78 @@ class GradientCheckTest {
         GradientCheck.Result r = GradientCheck.lstmLayer(org.rnn4j.net.LstmLayer.Cell.SEED, seed);
         assertEquals(List.of("W", "b"), r.tensors().stream().map(t -> t.tensor().name()).toList());
         assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {0, 1, 7, 4294967295L})
+    void modelGradientsMatchFiniteDifferences(long seed) {
+        GradientCheck.Result r = GradientCheck.model(seed);
+        assertEquals(List.of("embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0",
+                "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1", "lstm.bias_hh_l1",
+                "head.weight", "head.bias", "h0", "c0"),
+                r.tensors().stream().map(t -> t.tensor().name()).toList(), "every parameter and the state");
+        assertTrue(r.setting().matches(".*dropout 0\\.25 \\(fixed mask, [1-9][0-9]* of 32 dropped\\).*"),
+                r.setting());
+        assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {0, 1, 7, 4294967295L})
+    void linearMseGradientsMatchFiniteDifferences(long seed) {
+        GradientCheck.Result r = GradientCheck.linearMse(seed);
+        assertEquals(List.of("weight", "bias", "input"), r.tensors().stream().map(t -> t.tensor().name()).toList());
+        assertTrue(r.passed(), () -> "max relative error " + r.maxRelativeError() + ": " + r.tensors());
+    }
+
+    /**
+     * A wrong entry planted in the analytic gradient of each checked tensor of the new checks (relative 1e-4, about
+     * what a forgotten term of a small path gives) is caught, in that tensor, at that element.
+     */
+    @Test
+    void aWrongGradientInTheModelOrLinearChecksIsCaught() {
+        for (String which : new String[] {"model", "linear-mse"}) {
+            GradientCheck.Result right = which.equals("model") ? GradientCheck.model(3) : GradientCheck.linearMse(3);
+            assertTrue(right.passed(), which);
+            for (int k = 0; k < right.tensors().size(); k++) {
+                GradientCheck.TensorResult t = right.tensors().get(k);
+                // the tensor's largest gradient, so that the error is well above the check's floor
+                int at = t.tensor().offset() + largest(which, t);
+                GradientCheck.Result wrong = which.equals("model")
+                        ? GradientCheck.model(3, g -> g[at] *= 1 + 1e-4)
+                        : GradientCheck.linearMse(3, g -> g[at] *= 1 + 1e-4);
+                assertFalse(wrong.passed(), which + ", " + t.tensor().name() + ": " + wrong.tensors().get(k));
+                GradientCheck.TensorResult bad = wrong.tensors().get(k);
+                assertTrue(bad.maxRelativeError() > 5e-5, bad.toString());
+                assertEquals(at - t.tensor().offset(), bad.worstIndex(), bad.toString());
+                for (int j = 0; j < wrong.tensors().size(); j++) {
+                    if (j != k) {
+                        assertTrue(wrong.tensors().get(j).maxRelativeError() < GradientCheck.THRESHOLD,
+                                "only " + t.tensor().name() + " is wrong: " + wrong.tensors().get(j));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The index, inside the tensor, of its largest analytic gradient. */
+    private static int largest(String which, GradientCheck.TensorResult t) {
+        double[] g = new double[1];
+        int[] best = new int[1];
+        Consumer<double[]> find = all -> {
+            for (int i = 0; i < t.tensor().size(); i++) {
+                double v = Math.abs(all[t.tensor().offset() + i]);
+                if (v > g[0]) {
+                    g[0] = v;
+                    best[0] = i;
+                }
+            }
+        };
+        if (which.equals("model")) {
+            GradientCheck.model(3, find);
+        } else {
+            GradientCheck.linearMse(3, find);
+        }
+        return best[0];
     }
 
     /** f(p) = sum_i sin(p_i) * p_{i+1}, with its exact gradient; then one gradient entry made slightly wrong. */
