@@ -83,6 +83,9 @@ class CliTest {
                 Arguments.of("missing", new String[] {}),
                 Arguments.of("gru", new String[] {"gradcheck", "gru"}),
                 Arguments.of("NETWORK", new String[] {"gradcheck"}),
+                Arguments.of("model or linear-mse", new String[] {"gradcheck", "charlm"}),
+                Arguments.of("--cell", new String[] {"gradcheck", "model", "--cell", "standard"}),
+                Arguments.of("--seed", new String[] {"gradcheck", "model", "--seed", "-1"}),
                 // float32 cannot hold these: refused before training, naming the option
                 Arguments.of("--targets", new String[] {"train", "lstm", "--targets", "1e39,0", "--iterations", "1"}),
                 Arguments.of("--targets", new String[] {"train", "lstm", "--targets", "0.5,-3.5e38", "--iterations", "1"}),
@@ -277,7 +280,7 @@ class CliTest {
 
     @Test
     void gradchecksPassAndEndWithTheirMaximum() {
-        for (String net : new String[] {"rnn", "lstm", "lstm-stack"}) {
+        for (String net : new String[] {"rnn", "lstm", "lstm-stack", "model", "linear-mse"}) {
             Run r = run("gradcheck", net);
             assertEquals(0, r.code(), r.out() + r.err());
             List<String> lines = r.outLines();
@@ -509,6 +512,38 @@ class CliTest {
         assertEquals(0, top.code());
         assertTrue(top.out().startsWith("Usage: rnn4j "), top.out());
         assertTrue(run("help", "memory").out().contains("--steps"));
+    }
+
+    @Test
+    void gradcheckOfTheModelChecksEveryParameterAndTheInitialState() {
+        Run r = run("gradcheck", "model", "--seed", "5");
+        assertEquals(0, r.code(), r.out() + r.err());
+        List<String> lines = r.outLines();
+        assertTrue(lines.get(0).startsWith("gradient check, model (embedding 5x3, lstm hidden 4, 2 layers, dropout 0.25 "
+                + "(fixed mask, "), lines.get(0));
+        assertTrue(lines.get(0).contains("cross-entropy") && lines.get(0).contains("given h0 and c0, seed 5"),
+                lines.get(0));
+        List<String> names = List.of("embedding.weight", "lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_ih_l0",
+                "lstm.bias_hh_l0", "lstm.weight_ih_l1", "lstm.weight_hh_l1", "lstm.bias_ih_l1", "lstm.bias_hh_l1",
+                "head.weight", "head.bias", "h0", "c0");
+        assertEquals(names.size() + 2, lines.size(), r.out());
+        double worst = 0;
+        for (int i = 0; i < names.size(); i++) {
+            String line = lines.get(i + 1);
+            assertTrue(line.matches("  " + java.util.regex.Pattern.quote(names.get(i))
+                    + " +\\(\\d+ x \\d+\\): max relative error \\S+ at element \\d+ .*"), line);
+            worst = Math.max(worst, Double.parseDouble(line.replaceAll(".*max relative error (\\S+) at.*", "$1")));
+        }
+        String last = lines.get(lines.size() - 1);
+        assertEquals(String.format(java.util.Locale.ROOT, "max relative error %.3e", worst), last);
+        assertTrue(worst < 1e-6, last);
+        Run linear = run("gradcheck", "linear-mse");
+        assertEquals(0, linear.code(), linear.out() + linear.err());
+        for (String tensor : new String[] {"weight", "bias", "input"}) {
+            assertTrue(linear.out().contains("  " + tensor + " "), tensor + " checked: " + linear.out());
+        }
+        // the seed is the whole input: the same seed prints the same check
+        assertEquals(r.out(), run("gradcheck", "model", "--seed", "5").out());
     }
 
     @Test
