@@ -104,6 +104,40 @@ public final class Report {
             return new Environment(ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS)
                     .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), Report.gitCommit(), command, machine, gpu);
         }
+
+        /**
+         * The machine the benchmarks ran on, as the device check recorded it there ({@code environment.txt}), for a
+         * report written on another machine. One {@code key=value} per line: {@code date}, {@code commit},
+         * {@code machine} (repeated, one entry each), {@code gpu.usable} ({@code true}/{@code false}),
+         * {@code gpu.reason}, {@code gpu.detail} (repeated); other keys and lines without {@code =} are ignored.
+         */
+        public static Environment read(Path file, String command) throws IOException {
+            String date = "not recorded";
+            String commit = "not recorded";
+            List<String> machine = new ArrayList<>();
+            boolean usable = false;
+            String reason = "not recorded";
+            List<String> details = new ArrayList<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (eq < 0) {
+                    continue;
+                }
+                String v = line.substring(eq + 1).trim();
+                switch (line.substring(0, eq).trim()) {
+                    case "date" -> date = v;
+                    case "commit" -> commit = v;
+                    case "machine" -> machine.add(v);
+                    case "gpu.usable" -> usable = v.equals("true");
+                    case "gpu.reason" -> reason = v;
+                    case "gpu.detail" -> details.add(v);
+                    default -> { }
+                }
+            }
+            machine.add("Report written elsewhere, from the recorded results, by " + System.getProperty("java.vm.name")
+                    + " " + System.getProperty("java.runtime.version"));
+            return new Environment(date, commit, command, machine, new GpuStatus(usable, reason, details));
+        }
     }
 
     /** One table row: a benchmark at one set of parameters; several entries are reduced to their medians. */
@@ -130,6 +164,7 @@ public final class Report {
     public static void main(String[] args) throws IOException {
         System.setProperty("java.awt.headless", "true");
         String command = null;
+        Path environment = null;
         List<String> positional = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--command")) {
@@ -139,19 +174,30 @@ public final class Report {
                 command = args[++i];
             } else if (args[i].startsWith("--command=")) {
                 command = args[i].substring("--command=".length());
+            } else if (args[i].equals("--environment")) {
+                if (i + 1 >= args.length) {
+                    usage("--environment needs a file");
+                }
+                environment = Path.of(args[++i]);
             } else if (args[i].startsWith("--")) {
                 usage("unknown option " + args[i]);
             } else {
                 positional.add(args[i]);
             }
         }
-        if (positional.size() != 2) {
-            usage("expected JMH_JSON and OUT_DIR");
+        if (positional.size() < 2) {
+            usage("expected JMH_JSON... and OUT_DIR");
         }
-        Path json = Path.of(positional.get(0));
-        Path out = Path.of(positional.get(1));
-        List<JmhResult> results = JmhResult.parse(json);
-        List<Path> written = write(results, Environment.probe(command), out);
+        Path out = Path.of(positional.get(positional.size() - 1));
+        List<JmhResult> results = new ArrayList<>();
+        for (String json : positional.subList(0, positional.size() - 1)) {
+            results.addAll(JmhResult.parse(Path.of(json)));
+        }
+        if (environment != null && !Files.isRegularFile(environment)) {
+            usage("--environment: no such file: " + environment);
+        }
+        Environment env = environment == null ? Environment.probe(command) : Environment.read(environment, command);
+        List<Path> written = write(results, env, out);
         for (Path p : written) {
             System.out.println("wrote " + p);
         }
@@ -159,7 +205,7 @@ public final class Report {
 
     private static void usage(String why) {
         System.err.println("Report: " + why);
-        System.err.println("usage: Report JMH_JSON OUT_DIR [--command \"...\"]");
+        System.err.println("usage: Report JMH_JSON... OUT_DIR [--command \"...\"] [--environment FILE]");
         System.exit(2);
     }
 

@@ -130,6 +130,29 @@ class ReportTest {
     }
 
     @Test
+    void describesTheMachineTheDeviceCheckRecordedNotThisOne(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("environment.txt");
+        Files.writeString(file, String.join("\n", "date=2026-12-01T10:00:00Z", "commit=feed123",
+                "machine=CPU: Far Away CPU, 16 logical cores", "machine=GPU: NVIDIA H200, 580.159.04, 143771 MiB",
+                "gpu.usable=true", "gpu.reason=NVIDIA H200 (sm_90), driver 13.0",
+                "gpu.detail=GEMM: built-in tiled kernel, cuBLAS unavailable: libcublas.so.12 not found",
+                "a line without an equals sign", "unknown.key=ignored", ""));
+        Report.Environment env = Report.Environment.read(file, "device-check.sh run --bench");
+        assertEquals("2026-12-01T10:00:00Z", env.date());
+        assertEquals("feed123", env.gitCommit());
+        assertEquals("CPU: Far Away CPU, 16 logical cores", env.machine().get(0));
+        assertTrue(env.machine().get(2).startsWith("Report written elsewhere"), env.machine().toString());
+        assertTrue(env.gpu().usable());
+        Report.write(results, env, dir);
+        String md = Files.readString(dir.resolve("REPORT.md"));
+        assertTrue(md.contains("- Commit: feed123"), md);
+        assertTrue(md.contains("Far Away CPU"), md);
+        assertTrue(md.contains("usable: NVIDIA H200 (sm_90), driver 13.0"), md);
+        assertTrue(md.contains("libcublas.so.12 not found"), md);
+        assertFalse(md.contains("unknown.key"), md);
+    }
+
+    @Test
     void saysWhyTheGpuHalfIsUnmeasured(@TempDir Path dir) throws IOException {
         List<JmhResult> cpuOnly = results.stream().filter(r -> r.backend().equals("cpu")).collect(Collectors.toList());
         Report.Environment env = new Report.Environment("2026-01-01T00:00:00Z", "abc1234", null, List.of(),

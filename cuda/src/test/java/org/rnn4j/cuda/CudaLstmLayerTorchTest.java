@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.rnn4j.backend.Backend;
@@ -44,6 +45,8 @@ class CudaLstmLayerTorchTest {
         check(c, false);
     }
 
+    /** Tagged {@code cublas}: the device check leaves it out where cuBLAS cannot load. */
+    @Tag("cublas")
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cudaFloat64WithCublasMatchesPyTorch(TorchFixtures.Case c) {

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.rnn4j.backend.Backend;
@@ -68,6 +69,8 @@ class CudaOracleTraceTest {
         check(c, false);
     }
 
+    /** Tagged {@code cublas}: the device check leaves it out where cuBLAS cannot load. */
+    @Tag("cublas")
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void cudaFloat64WithCublasMatchesTheOracle(OracleTraceTest.Case c) throws IOException {

@@ -16,8 +16,17 @@ import org.rnn4j.net.ParamTensor;
  *
  * <h2>Tolerances</h2>
  * <ul>
- *   <li><b>float64:</b> each value must satisfy {@code |got - ref| <= 1e-9 * |ref| + 1e-12}, the bound the seeds'
- *       golden traces are held to.</li>
+ *   <li><b>float64:</b> {@code |got - ref| <= max(1e-9 * |ref| + 1e-12, 10 * E)}. The first term is the bound the
+ *       seeds' golden traces are held to. It is too tight for a run that amplifies rounding: the seeds' default LSTM
+ *       run moves by up to 2e-9 when merely the summation order of its dot products changes, and CUDA's {@code exp}
+ *       and {@code tanh} round differently from Java's on some inputs. So, as in float32, the bound is derived from a
+ *       third run: the reference backend in float64 with every GEMM's sum split in two
+ *       ({@link org.rnn4j.backend.cpu.CpuBackend64#withSplitSums}), a run that differs from the reference by rounding
+ *       alone; {@code E} is its largest deviation from the reference over that quantity. On the default LSTM run,
+ *       splitting at other points (0.05 to 0.95 of {@code k}) moved the run by up to 2.3 E, so the check allows
+ *       10 E (the GPU's rounding differs in more places than one split); a backend computing in float32 is still off
+ *       by orders of magnitude more. On a run that does not amplify rounding {@code E} is a few ulps and the fixed
+ *       bound decides.</li>
  *   <li><b>float32:</b> no fixed bound holds for a whole training run, because training amplifies rounding: the CPU's
  *       own float32 run drifts from its float64 run by far more than a float32 ulp (on the seed LSTM's default run, by up to
  *       0.35 around iterations 40-50; see docs/parity.md).
@@ -31,9 +40,13 @@ import org.rnn4j.net.ParamTensor;
  */
 public final class ParityCheck {
 
-    /** The float64 bound: relative and absolute parts. */
+    /** The float64 bound's fixed part: relative and absolute. */
     public static final double RTOL64 = 1e-9;
     public static final double ATOL64 = 1e-12;
+    /** The float64 bound's derived part: the multiple of the perturbed reference run's deviation. */
+    public static final double ERROR_MULTIPLE64 = 10;
+    /** Where the perturbed float64 reference run splits each GEMM's sum, as a fraction of {@code k}. */
+    public static final double SPLIT_AT = 0.5;
     /** The float32 bound's parts: the multiple of the CPU's own float32 error, and the ulp multiple. */
     public static final double ERROR_MULTIPLE32 = 3;
     public static final double ULPS32 = 8 * Math.ulp(1.0f) / 2; // 8 * 2^-24
@@ -88,20 +101,38 @@ public final class ParityCheck {
     private ParityCheck() {
     }
 
-    /** Compares two float64 runs. */
+    /** Compares two float64 runs within the fixed bound alone, {@code 1e-9 * |ref| + 1e-12}. */
     public static Report compare64(Outcome got, Outcome ref) {
+        return compare64(got, ref, null);
+    }
+
+    /**
+     * Compares two float64 runs, with the bound's derived part from {@code perturbed}, the reference backend's run of
+     * the same training with its sums split (see the class comment); null for the fixed bound alone.
+     */
+    public static Report compare64(Outcome got, Outcome ref, Outcome perturbed) {
         Map<String, double[][]> g = quantities(got);
         Map<String, double[][]> r = quantities(ref);
         List<String> problems = structure(got, ref, g, r);
+        Map<String, double[][]> p = null;
+        if (perturbed != null) {
+            p = quantities(perturbed);
+            problems.addAll(structure(ref, perturbed, r, p).stream().map(x -> "perturbed reference run: " + x)
+                    .toList());
+        }
         List<Line> lines = new ArrayList<>();
         for (Map.Entry<String, double[][]> e : r.entrySet()) {
             double[][] gv = g.get(e.getKey());
-            if (gv != null) {
-                lines.add(line(e.getKey(), gv[0], e.getValue()[0], null, Precision.FLOAT64));
+            double[][] pv = p == null ? null : p.get(e.getKey());
+            if (gv != null && (p == null || pv != null && pv[0].length == e.getValue()[0].length)) {
+                lines.add(line(e.getKey(), gv[0], e.getValue()[0], pv == null ? null : pv[0], Precision.FLOAT64));
             }
         }
-        return new Report(String.format(Locale.ROOT, "|got - ref| <= %.0e * |ref| + %.0e for every value", RTOL64,
-                ATOL64), lines, problems);
+        String fixed = String.format(Locale.ROOT, "%.0e * |ref| + %.0e", RTOL64, ATOL64);
+        return new Report(perturbed == null ? "|got - ref| <= " + fixed + " for every value"
+                : String.format(Locale.ROOT, "|got - ref| <= max(%s, %.0f * E), E = the reference backend's largest "
+                        + "deviation of that quantity when each GEMM's sum is split in two", fixed, ERROR_MULTIPLE64),
+                lines, problems);
     }
 
     /**
@@ -127,11 +158,15 @@ public final class ParityCheck {
                 problems);
     }
 
-    private static Line line(String name, double[] got, double[] ref, double[] ref64, Precision precision) {
+    /**
+     * One quantity's line. {@code other} is the run that measures the reference's own error: in float32 the float64
+     * run, in float64 the perturbed run (or null for the fixed bound alone).
+     */
+    private static Line line(String name, double[] got, double[] ref, double[] other, Precision precision) {
         double e = 0;
-        if (ref64 != null) {
+        if (other != null) {
             for (int i = 0; i < ref.length; i++) {
-                e = Math.max(e, Math.abs(ref[i] - ref64[i]));
+                e = Math.max(e, Math.abs(ref[i] - other[i])); // NaN stays NaN: no bound, the line fails
             }
         }
         double maxAbs = 0;
@@ -139,7 +174,8 @@ public final class ParityCheck {
         double worst = 0;
         for (int i = 0; i < ref.length; i++) {
             double d = Math.abs(got[i] - ref[i]);
-            double allowed = precision == Precision.FLOAT64 ? RTOL64 * Math.abs(ref[i]) + ATOL64
+            double allowed = precision == Precision.FLOAT64
+                    ? Math.max(RTOL64 * Math.abs(ref[i]) + ATOL64, ERROR_MULTIPLE64 * e)
                     : ERROR_MULTIPLE32 * e + ULPS32 * Math.abs(ref[i]);
             double ratio = d == 0 ? 0 : allowed == 0 ? Double.POSITIVE_INFINITY : d / allowed;
             if (Double.isNaN(d)) {

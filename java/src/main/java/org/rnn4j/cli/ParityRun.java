@@ -3,16 +3,18 @@ package org.rnn4j.cli;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.BackendProvider;
 import org.rnn4j.backend.Backends;
 import org.rnn4j.backend.Precision;
+import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.check.ParityCheck;
 
 /**
  * {@code train rnn|lstm --check}: the same training on the CPU and on CUDA, side by side, compared by
- * {@link ParityCheck}; exit 0 when every value is within tolerance, 1 when one is not. In float32 a third run, the CPU
- * in float64, supplies the bound.
+ * {@link ParityCheck}; exit 0 when every value is within tolerance, 1 when one is not. A third run supplies the bound:
+ * in float32 the CPU in float64, in float64 the CPU with each GEMM's sum split in two (rounding perturbed).
  */
 final class ParityRun {
 
@@ -42,10 +44,12 @@ final class ParityRun {
         if (options.trace != null || options.summary != null) {
             throw new UsageException("--check writes no trace or summary; run without --check for those");
         }
-        ParityCheck.Outcome ref = trainOn(reference, precision, train, out);
-        ParityCheck.Outcome got = trainOn(candidate, precision, train, out);
-        ParityCheck.Report report = precision == Precision.FLOAT64 ? ParityCheck.compare64(got, ref)
-                : ParityCheck.compare32(got, ref, trainOn(reference, Precision.FLOAT64, train, out));
+        ParityCheck.Outcome ref = trainOn(() -> reference.create(precision), train, out);
+        ParityCheck.Outcome got = trainOn(() -> candidate.create(precision), train, out);
+        ParityCheck.Report report = precision == Precision.FLOAT64
+                ? ParityCheck.compare64(got, ref,
+                        trainOn(() -> CpuBackend64.withSplitSums(ParityCheck.SPLIT_AT), train, out))
+                : ParityCheck.compare32(got, ref, trainOn(() -> reference.create(Precision.FLOAT64), train, out));
         out.printf(Locale.ROOT, "parity check, %s, %s: %s against %s%n", network, precision.cliName(),
                 candidate.name(), reference.name());
         report.table(candidate.name(), reference.name()).forEach(out::println);
@@ -53,9 +57,9 @@ final class ParityRun {
         return report.passed() ? 0 : 1;
     }
 
-    private static ParityCheck.Outcome trainOn(BackendProvider provider, Precision precision,
+    private static ParityCheck.Outcome trainOn(Supplier<Backend> create,
                                                Function<Backend, ParityCheck.Outcome> train, PrintWriter out) {
-        try (Backend backend = provider.create(precision)) {
+        try (Backend backend = create.get()) {
             out.println("training on " + backend.description());
             out.flush();
             long start = System.nanoTime();

@@ -37,6 +37,23 @@ class ParityCheckTest {
     }
 
     @Test
+    void derivedFloat64BoundIsTenTimesThePerturbedRunsDeviationOrTheFixedBound() {
+        ParityCheck.Outcome ref = outcome(2, 1, 0);
+        // the perturbed run moved the loss by 1e-8 (E = 1e-8): 1e-7 allowed, far over the fixed 2.001e-9
+        ParityCheck.Outcome perturbed = outcome(2 - 1e-8, 1, 0);
+        assertTrue(ParityCheck.compare64(outcome(2 + 0.99e-7, 1, 0), ref, perturbed).passed());
+        assertFalse(ParityCheck.compare64(outcome(2 + 1.01e-7, 1, 0), ref, perturbed).passed());
+        assertFalse(ParityCheck.compare64(outcome(2 + 0.99e-7, 1, 0), ref).passed(), "the fixed bound alone");
+        // E is per quantity: the weights, which the perturbed run left alone, keep the fixed bound
+        assertTrue(ParityCheck.compare64(outcome(2, 1 + 0.9e-9, 0), ref, perturbed).passed());
+        assertFalse(ParityCheck.compare64(outcome(2, 1 + 1.1e-9, 0), ref, perturbed).passed());
+        // a NaN in the perturbed run gives no bound: any deviation fails, no deviation passes
+        ParityCheck.Outcome broken = outcome(Double.NaN, 1, 0);
+        assertFalse(ParityCheck.compare64(outcome(2 + 1e-15, 1, 0), ref, broken).passed());
+        assertTrue(ParityCheck.compare64(outcome(2, 1, 0), ref, broken).passed());
+    }
+
+    @Test
     void float32BoundScalesWithTheReferencesOwnFloat32Error() {
         ParityCheck.Outcome ref64 = outcome(1.0, 0.5, 0.25);
         ParityCheck.Outcome ref32 = outcome(1.0 + 1e-4, 0.5, 0.25); // E = 1e-4 on the loss, 0 on the weights

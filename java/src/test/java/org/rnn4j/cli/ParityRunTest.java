@@ -15,10 +15,13 @@ import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.BackendProvider;
 import org.rnn4j.backend.Precision;
 import org.rnn4j.backend.cpu.CpuBackend32;
+import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.backend.cpu.CpuBackendProvider;
 import org.rnn4j.check.ParityCheck;
 import org.rnn4j.io.Traces;
 import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.net.LstmLayer;
+import org.rnn4j.train.LstmTrainer;
 import org.rnn4j.train.RnnTrainer;
 import org.rnn4j.train.Trained;
 
@@ -48,6 +51,43 @@ class ParityRunTest {
         @Override
         public Backend create(Precision precision) {
             return new CpuBackend32();
+        }
+    };
+
+    /**
+     * A correct backend whose rounding differs from the reference's: the CPU in float64 with its sums split at
+     * another point than the check's own perturbed run, as a stand-in for a GPU whose kernels sum in another order
+     * and whose {@code exp}/{@code tanh} round differently on some inputs.
+     */
+    private static final BackendProvider REORDERED = new BackendProvider() {
+        @Override
+        public String name() {
+            return "reordered";
+        }
+
+        @Override
+        public int priority() {
+            return 0;
+        }
+
+        @Override
+        public Availability availability() {
+            return Availability.usable("test", List.of());
+        }
+
+        @Override
+        public Backend create(Precision precision) {
+            return precision == Precision.FLOAT64 ? CpuBackend64.withSplitSums(0.3) : new CpuBackend32();
+        }
+    };
+
+    /** The seeds' default LSTM run, as {@code train lstm --check} trains it: the run that amplifies rounding. */
+    private static final Function<Backend, ParityCheck.Outcome> LSTM = backend -> {
+        List<ObjectNode> trace = new ArrayList<>();
+        Trained<LstmLayer> t = LstmTrainer.train(backend, LstmTrainer.Config.seedDefaults(), j -> true,
+                r -> trace.add(Traces.lstm(r)));
+        try (LstmLayer net = t.network()) {
+            return new ParityCheck.Outcome(trace, net.parameterTensors(), net.parameters());
         }
     };
 
@@ -93,6 +133,33 @@ class ParityRunTest {
         assertEquals(1, check(IMPOSTOR, Precision.FLOAT64, text), text.toString());
         assertTrue(text.toString().contains("EXCEEDS"), text.toString());
         assertTrue(text.toString().contains("result: FAIL"), text.toString());
+    }
+
+    @Test
+    void float64BoundOnTheSensitiveLstmRunComesFromAPerturbedRun() {
+        try (Backend a = new CpuBackendProvider().create(Precision.FLOAT64);
+             Backend b = REORDERED.create(Precision.FLOAT64)) {
+            ParityCheck.Report fixed = ParityCheck.compare64(LSTM.apply(b), LSTM.apply(a));
+            System.out.println("reordered sums, fixed bound:\n  " + String.join("\n  ", fixed.table("got", "ref")));
+            assertTrue(!fixed.passed(), "a mere change of summation order leaves 1e-9 on this run: "
+                    + fixed.table("got", "ref"));
+        }
+        StringWriter text = new StringWriter();
+        int code = ParityRun.run(options(), Precision.FLOAT64, "lstm", LSTM, new PrintWriter(text, true),
+                new CpuBackendProvider(), REORDERED);
+        System.out.println(text);
+        assertEquals(0, code, text.toString());
+        assertTrue(text.toString().contains("max(1e-09 * |ref| + 1e-12, 10 * E)"), text.toString());
+        assertTrue(text.toString().contains("each GEMM's sum split at 0.5"), "the perturbed run is named: " + text);
+    }
+
+    @Test
+    void theDerivedFloat64BoundStillCatchesAFloat32BackendOnTheSensitiveRun() {
+        StringWriter text = new StringWriter();
+        assertEquals(1, ParityRun.run(options(), Precision.FLOAT64, "lstm", LSTM, new PrintWriter(text, true),
+                new CpuBackendProvider(), IMPOSTOR), text.toString());
+        System.out.println(text);
+        assertTrue(text.toString().contains("EXCEEDS"), text.toString());
     }
 
     @Test

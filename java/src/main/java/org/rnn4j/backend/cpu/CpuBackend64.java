@@ -34,9 +34,32 @@ public final class CpuBackend64 extends AbstractBackend {
 
     /** The GEMM, with its scratch space; see {@link CpuGemm}. */
     private final CpuGemm gemm = new CpuGemm();
+    /** 0 for the reference order; else where each GEMM's sum over {@code k} is split (see {@link #withSplitSums}). */
+    private final double splitAt;
 
     public CpuBackend64() {
+        this(0);
+    }
+
+    private CpuBackend64(double splitAt) {
         super(Precision.FLOAT64);
+        this.splitAt = splitAt;
+    }
+
+    /**
+     * The same backend with the rounding of every GEMM perturbed and nothing else: each product over {@code k >= 2}
+     * terms sums its first {@code floor(k * at)} terms (at least 1, at most {@code k - 1}) into {@code C} and then adds
+     * the rest, instead of one sum in the reference order. A run on it differs from the reference run by rounding
+     * only, so it measures how much a training run amplifies rounding; {@code rnn4j train --check} derives its float64
+     * bound from it ({@link org.rnn4j.check.ParityCheck}). Not for training.
+     *
+     * @param at the split point as a fraction of {@code k}, strictly between 0 and 1
+     */
+    public static CpuBackend64 withSplitSums(double at) {
+        if (!(at > 0 && at < 1)) {
+            throw new IllegalArgumentException("at must lie strictly between 0 and 1, got " + at);
+        }
+        return new CpuBackend64(at);
     }
 
     @Override
@@ -46,7 +69,8 @@ public final class CpuBackend64 extends AbstractBackend {
 
     @Override
     public String description() {
-        return "CPU (Java, " + CpuGemm.threadsText() + ", float64)";
+        return "CPU (Java, " + CpuGemm.threadsText() + ", float64"
+                + (splitAt > 0 ? ", each GEMM's sum split at " + splitAt + " of k" : "") + ")";
     }
 
     private double[] data(Buffer buffer) {
@@ -80,6 +104,14 @@ public final class CpuBackend64 extends AbstractBackend {
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {
+        if (splitAt > 0 && k >= 2) {
+            int k1 = Math.max(1, Math.min(k - 1, (int) (k * splitAt)));
+            gemm.gemm(transA, transB, m, n, k1, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+                    (double) beta, data(c), c.offset(), ldc);
+            gemm.gemm(transA, transB, m, n, k - k1, (double) alpha, data(a), a.offset() + (transA ? k1 * lda : k1), lda,
+                    data(b), b.offset() + (transB ? k1 : k1 * ldb), ldb, 1.0, data(c), c.offset(), ldc);
+            return;
+        }
         gemm.gemm(transA, transB, m, n, k, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
                 (double) beta, data(c), c.offset(), ldc);
     }
