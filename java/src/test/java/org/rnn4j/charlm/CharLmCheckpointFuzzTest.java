@@ -100,7 +100,7 @@ class CharLmCheckpointFuzzTest {
         assertEquals(MUTATIONS, accepted + refused);
         assertTrue(accepted > 300, "mutations of the tensor data leave a valid checkpoint: " + accepted);
         assertTrue(semantic > 2000, "the checkpoint's checks beyond the format are reached: " + semantic);
-        assertTrue(seconds < 30, "took " + seconds + " s");
+        assertTrue(seconds < 90, "took " + seconds + " s"); // about 5 s on a quiet machine, 16 s at load 9 on 2 cores
     }
 
     /** What a successful read promises: shapes from the settings, and a file that reads back the same. */
