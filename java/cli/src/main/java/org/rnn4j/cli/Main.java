@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rnn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DevicesCommand.class, CompareCommand.class,
-                MemoryCommand.class, HelpCommand.class})
+                MemoryCommand.class, SampleCommand.class, HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input. */
@@ -32,7 +32,7 @@ public final class Main implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (train, gradcheck, devices, compare; see rnn4j --help)");
+                "missing command (train, sample, gradcheck, devices, compare, memory; see rnn4j --help)");
     }
 
     public static void main(String[] args) {

@@ -5,8 +5,8 @@ import picocli.CommandLine.Command;
 
 /** {@code rnn4j train rnn|lstm}. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train one of the seed networks.",
-        subcommands = {TrainRnnCommand.class, TrainLstmCommand.class})
+        description = "Train one of the seed networks, or a character-level language model on your own text (charlm).",
+        subcommands = {TrainRnnCommand.class, TrainLstmCommand.class, TrainCharLmCommand.class})
 final class TrainCommand implements Runnable {
 
     @CommandLine.Spec
@@ -14,6 +14,6 @@ final class TrainCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "train: missing network (rnn or lstm)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "train: missing network (rnn, lstm or charlm)");
     }
 }

@@ -2,6 +2,7 @@ package org.rnn4j.io;
 
 import java.io.BufferedOutputStream;
 import java.io.BufferedWriter;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -73,6 +74,26 @@ public final class AtomicFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The points of a save where a test can inject a fault ({@link #injectFaults}): while the content is written,
+     * after it is flushed but before the fsync, after the fsync but before the rename, and after the rename (before
+     * the directory's fsync).
+     */
+    public enum Stage { WRITE, BEFORE_FSYNC, BEFORE_RENAME, AFTER_RENAME }
+
+    /** A test's hook into every save: called at each {@link Stage}; an {@link IOException} makes the save fail there. */
+    @FunctionalInterface
+    public interface FaultInjector {
+        /**
+         * @param stage  where the save is
+         * @param target the file being saved, as the user named it
+         * @throws IOException to make the save fail at this point
+         */
+        void at(Stage stage, Path target) throws IOException;
+    }
+
+    private static volatile FaultInjector faults;
+
     private static final long PID = ProcessHandle.current().pid();
     private static final Pattern TEMPORARY = Pattern.compile("\\..*\\.rnn4j-(\\d{1,18})-[0-9a-z]+\\.tmp");
     private static final int MAX_LINKS = 40;
@@ -90,6 +111,7 @@ public final class AtomicFile implements AutoCloseable {
     private final Path temp;
     private final FileChannel channel;
     private final OutputStream stream;
+    private final FaultInjector injector;
     private BufferedWriter writer;
     private boolean streamUsed;
     private boolean done;
@@ -101,7 +123,37 @@ public final class AtomicFile implements AutoCloseable {
         this.fileKey = fileKey;
         this.temp = temp;
         this.channel = channel;
-        this.stream = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        this.injector = faults;
+        OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16);
+        this.stream = injector == null ? buffered : new FilterOutputStream(buffered) {
+            @Override
+            public void write(int b) throws IOException {
+                injector.at(Stage.WRITE, target);
+                out.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                injector.at(Stage.WRITE, target);
+                out.write(b, off, len);
+            }
+        };
+    }
+
+    /**
+     * For tests only: calls {@code injector} at every {@link Stage} of the saves of files opened from now on, so a
+     * test can fail a save at each point (or look at the file system as a kill at that point would leave it).
+     *
+     * @param injector the hook, or null to remove it
+     */
+    public static void injectFaults(FaultInjector injector) {
+        faults = injector;
+    }
+
+    private void fault(Stage stage) throws IOException {
+        if (injector != null) {
+            injector.at(stage, target);
+        }
     }
 
     /**
@@ -263,12 +315,15 @@ public final class AtomicFile implements AutoCloseable {
                 writer.flush();
             }
             stream.flush();
+            fault(Stage.BEFORE_FSYNC);
             channel.force(true);
             stream.close();
+            fault(Stage.BEFORE_RENAME);
             Files.move(temp, resolved, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             renamed = true;
             done = true;
             PENDING.remove(temp);
+            fault(Stage.AFTER_RENAME);
             try (FileChannel dir = FileChannel.open(resolved.getParent(), StandardOpenOption.READ)) {
                 dir.force(true);
             }

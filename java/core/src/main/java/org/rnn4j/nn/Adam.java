@@ -118,6 +118,38 @@ public final class Adam implements Optimizer {
         return expAvgSq;
     }
 
+    /**
+     * Overwrites the whole state, such as a checkpoint's, so that the next {@link #step()} continues a run exactly.
+     *
+     * @param expAvgValues   the first moments, laid out as the arena's parameters
+     * @param expAvgSqValues the second moments, laid out as the arena's parameters, none negative
+     * @param steps          the steps taken, at least 0
+     * @throws IllegalArgumentException naming an array of the wrong length, a negative second moment or step count
+     */
+    public void load(double[] expAvgValues, double[] expAvgSqValues, long steps) {
+        int n = arena.size();
+        Checks.notNull(expAvgValues, "expAvgValues");
+        Checks.notNull(expAvgSqValues, "expAvgSqValues");
+        if (expAvgValues.length != n || expAvgSqValues.length != n) {
+            throw new IllegalArgumentException("expAvgValues and expAvgSqValues must hold " + n + " values each, hold "
+                    + expAvgValues.length + " and " + expAvgSqValues.length);
+        }
+        if (steps < 0) {
+            throw new IllegalArgumentException("steps must be at least 0, got " + steps);
+        }
+        double[] all = new double[state.length()];
+        System.arraycopy(expAvgValues, 0, all, 0, n);
+        for (int i = 0; i < n; i++) {
+            if (!(expAvgSqValues[i] >= 0)) {
+                throw new IllegalArgumentException("expAvgSqValues[" + i + "] must not be negative, got "
+                        + expAvgSqValues[i]);
+            }
+        }
+        System.arraycopy(expAvgSqValues, 0, all, n, n);
+        all[2 * n] = steps;
+        backend.upload(all, state);
+    }
+
     /** Sets the moments and the step count back to zero, as a new optimizer. */
     public void reset() {
         backend.upload(new double[state.length()], state);

@@ -302,6 +302,37 @@ public final class Lstm implements AutoCloseable {
         this.dropoutOffset = 0;
     }
 
+    /** @return the Philox key of the dropout draws ({@link #setDropoutSeed(long)}) */
+    public long dropoutSeed() {
+        return dropoutSeed;
+    }
+
+    /**
+     * The dropout draws' counter: where the next training forward's masks start. With {@link #dropoutSeed()} it is
+     * the whole state of the draws, which a checkpoint keeps so that a resumed run draws the same masks.
+     *
+     * @return the counter, at least 0
+     */
+    public long dropoutOffset() {
+        return dropoutOffset;
+    }
+
+    /**
+     * Puts the dropout draws where {@link #dropoutSeed()} and {@link #dropoutOffset()} said they were, such as a
+     * checkpoint's: the following forwards draw the masks an uninterrupted run would have drawn.
+     *
+     * @param seed   the Philox key
+     * @param offset the counter, at least 0
+     * @throws IllegalArgumentException when {@code offset} is negative
+     */
+    public void setDropoutState(long seed, long offset) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must be at least 0, got " + offset);
+        }
+        this.dropoutSeed = seed;
+        this.dropoutOffset = offset;
+    }
+
     private boolean dropping() {
         return training && dropout > 0 && numLayers > 1;
     }
