@@ -173,7 +173,11 @@ public final class CudaBackend extends AbstractBackend {
                 driverVersion, precision().cliName(), gemmPath.line());
     }
 
-    /** Which GEMM path this backend uses, and why. */
+    /**
+     * Which GEMM path this backend uses, and why; fixed when the backend is made.
+     *
+     * @return the path: cuBLAS, the fast kernel or the exact kernel, with the reason
+     */
     public CudaProbe.GemmPath gemmPath() {
         return gemmPath;
     }

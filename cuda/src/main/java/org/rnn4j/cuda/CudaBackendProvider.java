@@ -48,7 +48,14 @@ public final class CudaBackendProvider implements BackendProvider {
         return new CudaBackend(precision, r, r.gemm().path(precision));
     }
 
-    /** A backend with cuBLAS ({@code true}) or the exact kernel, for tests that check both paths on one machine. */
+    /**
+     * A backend with cuBLAS ({@code true}) or the exact kernel, for tests that check both paths on one machine.
+     *
+     * @param precision the element format of its buffers
+     * @param cublas    whether to take cuBLAS's GEMM rather than the exact kernel
+     * @return a new backend, which the caller must close
+     * @throws IllegalStateException when CUDA is unusable, or cuBLAS is asked for and is not available
+     */
     public static CudaBackend create(Precision precision, boolean cublas) {
         return create(precision, cublas ? GemmChoice.Kind.CUBLAS : GemmChoice.Kind.EXACT);
     }
@@ -56,6 +63,9 @@ public final class CudaBackendProvider implements BackendProvider {
     /**
      * A backend with a chosen GEMM path, for tests and benchmarks that compare paths on one machine.
      *
+     * @param precision the element format of its buffers
+     * @param kind      the GEMM path, whatever {@code RNN4J_GEMM} says
+     * @return a new backend, which the caller must close
      * @throws IllegalStateException when CUDA is unusable, or {@code CUBLAS} is asked for and cuBLAS is not available
      */
     public static CudaBackend create(Precision precision, GemmChoice.Kind kind) {

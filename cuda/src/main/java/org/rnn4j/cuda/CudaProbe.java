@@ -35,36 +35,81 @@ public final class CudaProbe {
      */
     public static final String GEMM_ENV = "RNN4J_GEMM";
 
-    /** One CUDA device as the driver reports it. */
+    /**
+     * One CUDA device as the driver reports it.
+     *
+     * @param ordinal         the driver's device number, as {@link #DEVICE_ENV} chooses it
+     * @param name            the device's name ({@code cuDeviceGetName})
+     * @param major           the compute capability's major version
+     * @param minor           the compute capability's minor version
+     * @param totalBytes      the device's total memory in bytes
+     * @param multiprocessors the number of streaming multiprocessors
+     */
     public record Device(int ordinal, String name, int major, int minor, long totalBytes, int multiprocessors) {
+        /**
+         * The real architecture of this device, as nvcc and the kernel manifest name it.
+         *
+         * @return {@code sm_<major><minor>}, e.g. {@code sm_90}
+         */
         public String arch() {
             return "sm_" + major + minor;
         }
 
-        /** One line for {@code rnn4j devices}. */
+        /**
+         * One line for {@code rnn4j devices}.
+         *
+         * @return ordinal, name, compute capability, memory in GiB and SM count
+         */
         public String line() {
             return String.format(Locale.ROOT, "cuda:%d  %s  compute capability %d.%d (%s)  %.1f GiB  %d SMs",
                     ordinal, name, major, minor, arch(), totalBytes / (double) (1L << 30), multiprocessors);
         }
     }
 
-    /** The GEMM path a backend will use, and why. */
+    /**
+     * The GEMM path a backend will use, and why.
+     *
+     * @param kind the implementation
+     * @param why  one line for people: what chose it
+     */
     public record GemmPath(GemmChoice.Kind kind, String why) {
+        /**
+         * Checks the kind.
+         *
+         * @param kind the implementation, not null
+         * @param why  what chose it
+         * @throws IllegalArgumentException when {@code kind} is null
+         */
         public GemmPath {
             if (kind == null) {
                 throw new IllegalArgumentException("kind must not be null");
             }
         }
 
-        /** cuBLAS, or else the exact kernel (the two paths there were before the fast kernel). */
+        /**
+         * cuBLAS, or else the exact kernel (the two paths there were before the fast kernel).
+         *
+         * @param cublas whether the path is cuBLAS rather than the exact kernel
+         * @param why    what chose it
+         */
         public GemmPath(boolean cublas, String why) {
             this(cublas ? GemmChoice.Kind.CUBLAS : GemmChoice.Kind.EXACT, why);
         }
 
+        /**
+         * Whether the path is cuBLAS.
+         *
+         * @return true for {@link GemmChoice.Kind#CUBLAS}
+         */
         public boolean cublas() {
             return kind == GemmChoice.Kind.CUBLAS;
         }
 
+        /**
+         * One line for {@code rnn4j devices} and a backend's description.
+         *
+         * @return {@code GEMM: <label>, <why>}
+         */
         public String line() {
             return "GEMM: " + kind.label() + ", " + why;
         }
@@ -73,17 +118,47 @@ public final class CudaProbe {
     /**
      * What the probe found. {@code reason} says why the backend is unusable, or summarises what will run. Devices and the
      * driver version are filled in as far as the probe got.
+     *
+     * @param usable        whether the CUDA backend can run here
+     * @param reason        why not, or a summary of what will run, in one line
+     * @param driverVersion the driver's CUDA version as {@code cuDriverGetVersion} gives it (12040 for 12.4), or 0
+     *                      when unknown
+     * @param devices       the devices found, possibly none
+     * @param chosen        the index in {@code devices} of the device to use ({@link #DEVICE_ENV}), or -1 when unusable
+     * @param gemm          the GEMM setting and cuBLAS's state, or null when unusable
+     * @param nativeDir     where JCuda's native libraries were loaded from, or null
      */
     public record Result(boolean usable, String reason, int driverVersion, List<Device> devices, int chosen,
                          GemmChoice.Probed gemm, Path nativeDir) {
+        /**
+         * Keeps an unmodifiable copy of the devices.
+         *
+         * @param usable        whether the backend can run
+         * @param reason        why not, or a summary
+         * @param driverVersion the driver's version number, or 0
+         * @param devices       the devices found, not null
+         * @param chosen        the index of the device to use
+         * @param gemm          the GEMM setting and cuBLAS's state
+         * @param nativeDir     JCuda's native-library directory
+         */
         public Result {
             devices = List.copyOf(devices);
         }
 
+        /**
+         * The device the backend will use.
+         *
+         * @return the chosen device, or null when the backend is unusable
+         */
         public Device device() {
             return usable ? devices.get(chosen) : null;
         }
 
+        /**
+         * The driver's CUDA version for people.
+         *
+         * @return {@code major.minor}, such as {@code 12.4}, or {@code unknown}
+         */
         public String driverText() {
             return driverVersion <= 0 ? "unknown"
                     : (driverVersion / 1000) + "." + (driverVersion % 1000) / 10;
@@ -98,7 +173,11 @@ public final class CudaProbe {
     /** The directory JCuda's libraries come from (set by the probe); null before it, or when it was refused. */
     private static Path nativeDir;
 
-    /** The probe's answer, computed on first use. Never throws. */
+    /**
+     * The probe's answer, computed on first use. Never throws.
+     *
+     * @return the same result for the life of the process
+     */
     public static synchronized Result get() {
         if (cached == null) {
             cached = probe(NativeLibraries.directory(), System.getenv(DEVICE_ENV), System.getenv(GEMM_ENV));

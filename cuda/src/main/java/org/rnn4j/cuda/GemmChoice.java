@@ -22,8 +22,11 @@ public final class GemmChoice {
 
     /** A GEMM implementation. */
     public enum Kind {
+        /** NVIDIA's {@code cublasSgemm} / {@code cublasDgemm} through JCublas2; the default when it loads. */
         CUBLAS("cuBLAS (JCublas2)"),
+        /** rnn4j's fast kernel {@code gemm_fast}: deterministic, with fused multiply-add, not the CPU's bits. */
         FAST("rnn4j fast kernel (register tiles, FMA)"),
+        /** rnn4j's exact kernel {@code gemm}: the CPU's order of evaluation and roundings, bit-identical. */
         EXACT("rnn4j exact kernel (the CPU's order, bit-identical)");
 
         private final String label;
@@ -32,6 +35,11 @@ public final class GemmChoice {
             this.label = label;
         }
 
+        /**
+         * The name people see in {@code rnn4j devices} and a backend's description.
+         *
+         * @return the label, such as {@code cuBLAS (JCublas2)}
+         */
         public String label() {
             return label;
         }
@@ -39,7 +47,14 @@ public final class GemmChoice {
 
     /** The values of {@code RNN4J_GEMM}. */
     public enum Setting {
-        AUTO, CUBLAS, FAST, EXACT
+        /** Unset, empty or {@code auto}: cuBLAS when it loads, else the fast kernel (float32) or exact (float64). */
+        AUTO,
+        /** {@code cublas}: cuBLAS for both precisions; CUDA is unusable where it does not load. */
+        CUBLAS,
+        /** {@code fast}: the fast kernel for both precisions; cuBLAS is not loaded. */
+        FAST,
+        /** {@code exact} (or {@code builtin}): the exact kernel for both precisions; cuBLAS is not loaded. */
+        EXACT
     }
 
     private GemmChoice() {
@@ -48,6 +63,8 @@ public final class GemmChoice {
     /**
      * Parses {@code RNN4J_GEMM} (case and surrounding blanks ignored).
      *
+     * @param value the variable's value; null or blank means {@link Setting#AUTO}
+     * @return the setting
      * @throws IllegalArgumentException naming the variable and the accepted values, for anything else
      */
     public static Setting parse(String value) {
@@ -72,7 +89,10 @@ public final class GemmChoice {
     /**
      * The path for one precision.
      *
+     * @param setting       what {@code RNN4J_GEMM} asks for
+     * @param precision     the backend's precision, which decides the default without cuBLAS
      * @param cublasProblem null when cuBLAS loads here, else why not
+     * @return the path and why it was chosen
      * @throws IllegalStateException when the setting demands cuBLAS and it cannot be used (with the reason)
      */
     public static CudaProbe.GemmPath choose(Setting setting, Precision precision, String cublasProblem) {
@@ -102,19 +122,36 @@ public final class GemmChoice {
     /**
      * What the probe found: the setting and cuBLAS's state, from which each precision's path follows. {@link #cublas()}
      * and {@link #why()} keep the meaning they had before there were two paths of our own: whether cuBLAS is used.
+     *
+     * @param setting       what {@code RNN4J_GEMM} asked for
+     * @param cublasProblem null when cuBLAS loads here, else why not (or that it was not loaded)
      */
     public record Probed(Setting setting, String cublasProblem) {
-        /** The path a backend of this precision uses. */
+        /**
+         * The path a backend of this precision uses.
+         *
+         * @param precision the backend's precision
+         * @return the path, as {@link #choose} decides it
+         * @throws IllegalStateException when the setting demands cuBLAS and it cannot be used
+         */
         public CudaProbe.GemmPath path(Precision precision) {
             return choose(setting, precision, cublasProblem);
         }
 
-        /** Whether the backends use cuBLAS (it loads, and the setting does not force one of our kernels). */
+        /**
+         * Whether the backends use cuBLAS (it loads, and the setting does not force one of our kernels).
+         *
+         * @return true when cuBLAS is the GEMM of both precisions
+         */
         public boolean cublas() {
             return cublasProblem == null && (setting == Setting.AUTO || setting == Setting.CUBLAS);
         }
 
-        /** Why cuBLAS is or is not used. */
+        /**
+         * Why cuBLAS is or is not used.
+         *
+         * @return one line for people
+         */
         public String why() {
             if (cublasProblem != null) {
                 return "cuBLAS unavailable: " + cublasProblem;
@@ -123,7 +160,11 @@ public final class GemmChoice {
                     + setting.name().toLowerCase(Locale.ROOT);
         }
 
-        /** One line for {@code rnn4j devices}: each precision's path, and why. */
+        /**
+         * One line for {@code rnn4j devices}: each precision's path, and why.
+         *
+         * @return the common path's line, or both precisions' kinds when they differ
+         */
         public String line() {
             CudaProbe.GemmPath f32 = path(Precision.FLOAT32);
             CudaProbe.GemmPath f64 = path(Precision.FLOAT64);

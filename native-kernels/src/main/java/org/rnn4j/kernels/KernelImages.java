@@ -39,6 +39,9 @@ public final class KernelImages {
     /**
      * The square tile of C one block of the fast GEMM computes: 128 for float32 (8x8 per thread), 64 for float64
      * (4x4 per thread); the grid is {@code (ceil(n / tile), ceil(m / tile), 1)}.
+     *
+     * @param float32 whether the kernel is the float32 entry point ({@code rnn4j_gemm_fast_f32}) rather than float64
+     * @return the tile edge, in elements of C
      */
     public static int fastGemmTile(boolean float32) {
         return float32 ? 128 : 64;
@@ -56,6 +59,8 @@ public final class KernelImages {
     /**
      * The fatbin of one family, read from the classpath resource {@code org/rnn4j/kernels/<family>.fatbin}.
      *
+     * @param family one of {@link #FAMILIES}
+     * @return the fatbin's bytes, a new array on every call
      * @throws IllegalArgumentException naming the family, if it is not one of {@link #FAMILIES}
      * @throws IllegalStateException if the resource is missing from the classpath
      */
@@ -70,6 +75,7 @@ public final class KernelImages {
      * The architectures the fatbins hold code for, as recorded in the manifest: the real ones with machine code
      * ({@code "sm_75"}, {@code "sm_80"}, ...) and then the virtual one whose PTX they carry ({@code "compute_121"}).
      *
+     * @return the architecture names, in the manifest's order, unmodifiable
      * @throws IllegalStateException if the manifest is missing or records no architectures
      */
     public static List<String> architectures() {

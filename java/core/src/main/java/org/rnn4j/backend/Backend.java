@@ -69,6 +69,10 @@ public interface Backend extends AutoCloseable {
     /**
      * The chunk length of the deterministic reduction of {@code n} items with the given base chunk:
      * {@code max(base, ceil(n / 65536))} rounded up to a multiple of {@link #REDUCE_LANES}.
+     *
+     * @param n    the number of items reduced (elements, or rows for the cross-entropy mean), not negative
+     * @param base the smallest chunk: {@link #REDUCE_BASE_ELEMENTS} or {@link #REDUCE_BASE_ROWS}
+     * @return the number of consecutive items each partial sum covers, a positive multiple of {@link #REDUCE_LANES}
      */
     static int reduceChunk(int n, int base) {
         long c = Math.max(base, ((long) n + REDUCE_MAX_CHUNKS - 1) / REDUCE_MAX_CHUNKS);
@@ -81,27 +85,79 @@ public interface Backend extends AutoCloseable {
     /** The base chunk of the mean of {@link #crossEntropyForward}, in rows. */
     int REDUCE_BASE_ROWS = 256;
 
-    /** Short name, as given to {@code --backend}: {@code cpu}, {@code cuda}. */
+    /**
+     * The backend's short name, as given to {@code --backend}.
+     *
+     * @return {@code cpu} or {@code cuda}
+     */
     String name();
 
-    /** One line for people: what runs the operations (device, threads, GEMM path). */
+    /**
+     * One line for people: what runs the operations (device, threads, GEMM path).
+     *
+     * @return the description, without a line break
+     */
     String description();
 
+    /**
+     * The format every buffer of this backend stores and computes in, fixed when the backend is opened.
+     *
+     * @return the precision
+     */
     Precision precision();
 
-    /** A new zero-filled buffer of {@code length} elements. */
+    /**
+     * A new zero-filled buffer of {@code length} elements, owned by this backend (released with it at the latest).
+     *
+     * @param length the number of elements, at least 1
+     * @return the new root buffer
+     * @throws IllegalArgumentException when {@code length} is below 1
+     * @throws IllegalStateException    when the backend is closed or recording a replay
+     */
     Buffer allocate(int length);
 
-    /** Copies {@code dst.length()} values from {@code src[srcOffset ...]} into {@code dst}. */
+    /**
+     * Copies {@code dst.length()} values from {@code src[srcOffset ...]} into {@code dst} (rounded to {@code float} in
+     * float32). {@code src} is read before the call returns, so the caller may reuse it at once.
+     *
+     * @param src       the values
+     * @param srcOffset where in {@code src} to start
+     * @param dst       the buffer to fill, entirely
+     * @throws IllegalArgumentException when {@code src} is too short from {@code srcOffset}
+     * @throws IllegalStateException    when {@code dst} is closed or belongs to another backend, or while recording
+     */
     void upload(double[] src, int srcOffset, Buffer dst);
 
-    /** Copies {@code src.length()} values into {@code dst[dstOffset ...]}, after waiting for all earlier work. */
+    /**
+     * Copies {@code src.length()} values into {@code dst[dstOffset ...]}, after waiting for all earlier work (float32
+     * values widen exactly).
+     *
+     * @param src       the buffer to read, entirely
+     * @param dst       where to write
+     * @param dstOffset where in {@code dst} to start
+     * @throws IllegalArgumentException when {@code dst} is too short from {@code dstOffset}
+     * @throws IllegalStateException    when {@code src} is closed or belongs to another backend, or while recording
+     */
     void download(Buffer src, double[] dst, int dstOffset);
 
+    /**
+     * Copies {@code dst.length()} values from the start of {@code src} into {@code dst}; see
+     * {@link #upload(double[], int, Buffer)}.
+     *
+     * @param src the values, at least {@code dst.length()} of them
+     * @param dst the buffer to fill
+     */
     default void upload(double[] src, Buffer dst) {
         upload(src, 0, dst);
     }
 
+    /**
+     * The buffer's values as a new array, after waiting for all earlier work; see
+     * {@link #download(Buffer, double[], int)}.
+     *
+     * @param src the buffer to read
+     * @return its {@code src.length()} values
+     */
     default double[] download(Buffer src) {
         double[] out = new double[src.length()];
         download(src, out, 0);
@@ -218,6 +274,21 @@ public interface Backend extends AutoCloseable {
      * transpose when the flag is set (then {@code A} is stored as {@code (k, m)}, {@code B} as {@code (n, k)}). As in
      * BLAS, when {@code beta == 0} the old contents of {@code C} are not read (so they may be anything, even NaN).
      * Dimensions may be zero only for {@code k}, which makes {@code C = beta * C}.
+     *
+     * @param transA whether {@code op(A)} is the transpose of the stored {@code A}
+     * @param transB whether {@code op(B)} is the transpose of the stored {@code B}
+     * @param m      rows of {@code op(A)} and {@code C}, positive
+     * @param n      columns of {@code op(B)} and {@code C}, positive
+     * @param k      the inner dimension, not negative
+     * @param alpha  the factor of the product
+     * @param a      the stored {@code A}: {@code (m, k)}, or {@code (k, m)} when {@code transA}
+     * @param lda    the leading dimension of {@code a}, at least its stored column count
+     * @param b      the stored {@code B}: {@code (k, n)}, or {@code (n, k)} when {@code transB}
+     * @param ldb    the leading dimension of {@code b}, at least its stored column count
+     * @param beta   the factor of the old {@code C}; 0 ignores it
+     * @param c      the output {@code (m, n)}; must not overlap {@code a} or {@code b}
+     * @param ldc    the leading dimension of {@code c}, at least {@code n}
+     * @throws IllegalArgumentException when a dimension or leading dimension is out of range or a buffer too short
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k,
               double alpha, Buffer a, int lda, Buffer b, int ldb,
@@ -226,15 +297,31 @@ public interface Backend extends AutoCloseable {
     /**
      * Copies a {@code (rows, cols)} matrix between strided places: {@code dst[r * ldDst + c] = src[r * ldSrc + c]}.
      * The seed LSTM uses it to place {@code h} beside {@code x} in the next step's concatenated input {@code [x, h]}.
+     *
+     * @param rows  the number of rows copied, positive
+     * @param cols  the number of columns copied, positive
+     * @param src   the source matrix
+     * @param ldSrc the leading dimension of {@code src}, at least {@code cols}
+     * @param dst   the destination matrix; must not overlap {@code src}
+     * @param ldDst the leading dimension of {@code dst}, at least {@code cols}
      */
     void copyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst);
 
-    /** {@code y = 1 / (1 + exp(-x))}, elementwise over equal lengths; {@code y} may be {@code x}. */
+    /**
+     * The logistic sigmoid, {@code y = 1 / (1 + exp(-x))}, elementwise over equal lengths; {@code y} may be {@code x}.
+     *
+     * @param x the input
+     * @param y the output
+     */
     void sigmoidForward(Buffer x, Buffer y);
 
     /**
      * The delta through a sigmoid from its output: {@code dx = dy * (y * (1 - y))}, elementwise over equal lengths;
      * {@code dx} may be {@code dy}.
+     *
+     * @param dy the gradient reaching the sigmoid's output
+     * @param y  the sigmoid's output, as {@link #sigmoidForward} wrote it
+     * @param dx the gradient of its input, written
      */
     void sigmoidBackward(Buffer dy, Buffer y, Buffer dx);
 
@@ -248,6 +335,15 @@ public interface Backend extends AutoCloseable {
      * </pre>
      * writing the post-activation gates to {@code gates (B, 4H)} (the workspace {@link #seedLstmCellBackward} needs),
      * and {@code s}, {@code h} {@code (B, H)}. {@code gates} may be {@code preact}.
+     *
+     * @param batch  the batch size {@code B}, positive
+     * @param hidden the hidden size {@code H}, positive
+     * @param preact the gate pre-activations without bias, {@code (B, 4H)}
+     * @param bias   the gate bias, {@code (4H)}
+     * @param sPrev  the previous cell state, {@code (B, H)}
+     * @param gates  the post-activation gates, {@code (B, 4H)}, written
+     * @param s      the new cell state, {@code (B, H)}, written
+     * @param h      the new output, {@code (B, H)}, written
      */
     void seedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
                              Buffer gates, Buffer s, Buffer h);
@@ -264,6 +360,16 @@ public interface Backend extends AutoCloseable {
      * </pre>
      * writing the pre-activation gradients to {@code dPreact (B, 4H)} (written, not accumulated) and the carried
      * gradient to {@code dsPrev (B, H)}, which may be {@code dsNext}.
+     *
+     * @param batch   the batch size {@code B}, positive
+     * @param hidden  the hidden size {@code H}, positive
+     * @param gates   the forward's post-activation gates, {@code (B, 4H)}
+     * @param s       the forward's cell state, {@code (B, H)}
+     * @param sPrev   the previous cell state the forward read, {@code (B, H)}
+     * @param dh      the gradient reaching this step's output, {@code (B, H)}
+     * @param dsNext  the cell-state gradient carried from the next step, {@code (B, H)} (zero at the last step)
+     * @param dPreact the pre-activation gradients, {@code (B, 4H)}, written
+     * @param dsPrev  the cell-state gradient carried to the previous step, {@code (B, H)}, written
      */
     void seedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev, Buffer dh, Buffer dsNext,
                               Buffer dPreact, Buffer dsPrev);
@@ -280,6 +386,16 @@ public interface Backend extends AutoCloseable {
      * </pre>
      * writing the post-activation gates to {@code gates (B, 4H)} (the workspace {@link #standardLstmCellBackward}
      * needs), and {@code c}, {@code h} {@code (B, H)}. {@code gates} may be {@code preact} (in place).
+     *
+     * @param batch  the batch size {@code B}, positive
+     * @param hidden the hidden size {@code H}, positive
+     * @param preact the gate pre-activations without bias, {@code (B, 4H)}
+     * @param biasIh the input-hidden bias {@code b_ih}, {@code (4H)}
+     * @param biasHh the hidden-hidden bias {@code b_hh}, {@code (4H)}
+     * @param cPrev  the previous cell state, {@code (B, H)}
+     * @param gates  the post-activation gates, {@code (B, 4H)}, written
+     * @param c      the new cell state, {@code (B, H)}, written
+     * @param h      the new output, {@code (B, H)}, written
      */
     void standardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh, Buffer biasHh, Buffer cPrev,
                                  Buffer gates, Buffer c, Buffer h);
@@ -298,6 +414,16 @@ public interface Backend extends AutoCloseable {
      * (products evaluated left to right), writing the pre-activation gradients to {@code dPreact (B, 4H)} (written, not
      * accumulated; they are also the gradients of both biases) and the carried gradient to {@code dcPrev (B, H)},
      * which may be {@code dcNext} (in place).
+     *
+     * @param batch   the batch size {@code B}, positive
+     * @param hidden  the hidden size {@code H}, positive
+     * @param gates   the forward's post-activation gates, {@code (B, 4H)}
+     * @param c       the forward's cell state, {@code (B, H)}
+     * @param cPrev   the previous cell state the forward read, {@code (B, H)}
+     * @param dh      the gradient reaching this step's output, {@code (B, H)}
+     * @param dcNext  the cell-state gradient carried from the next step, {@code (B, H)} (zero at the last step)
+     * @param dPreact the pre-activation gradients, {@code (B, 4H)}, written
+     * @param dcPrev  the cell-state gradient carried to the previous step, {@code (B, H)}, written
      */
     void standardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev, Buffer dh,
                                   Buffer dcNext, Buffer dPreact, Buffer dcPrev);
@@ -306,10 +432,22 @@ public interface Backend extends AutoCloseable {
      * Bias gradients: {@code dst[j] (+)= sum_r src[r, j]} over the rows of {@code src (rows, cols)}, summed in the order
      * {@link ColumnSums} defines (row order within chunks of rows that depend on the sizes only, the same on every
      * backend); accumulates into {@code dst (cols)} when {@code accumulate}, else overwrites it.
+     *
+     * @param rows       the number of rows summed, positive
+     * @param cols       the number of columns, positive
+     * @param src        the matrix {@code (rows, cols)}, contiguous
+     * @param dst        the column sums {@code (cols)}; must not overlap {@code src}
+     * @param accumulate whether to add to {@code dst} rather than overwrite it
      */
     void sumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate);
 
-    /** Plain SGD: {@code params -= learningRate * grads}, elementwise over equal lengths. */
+    /**
+     * Plain SGD: {@code params -= learningRate * grads}, elementwise over equal lengths.
+     *
+     * @param params       the parameters, updated in place
+     * @param grads        their gradients; must not overlap {@code params}
+     * @param learningRate the step size (rounded to the precision)
+     */
     void sgdUpdate(Buffer params, Buffer grads, double learningRate);
 
     // ---- losses ---------------------------------------------------------------------------------------------------
@@ -328,6 +466,14 @@ public interface Backend extends AutoCloseable {
      * one, {@code sum_r loss[r] / rows}, the rows summed in the deterministic order of the class comment (base 256
      * rows). {@code loss} must not overlap the inputs. float32 computes {@code exp} and {@code log} in double and rounds
      * each once, as the activations.
+     *
+     * @param rows    the number of rows (samples), positive
+     * @param classes the number of classes, positive; at most {@link #MAX_INDEX_RANGE_FLOAT32} in float32
+     * @param logits  the unnormalised scores, {@code (rows, classes)}
+     * @param targets the target class of each row, {@code (rows)}, integer values in {@code [0, classes)}
+     * @param loss    the per-row losses {@code (rows)}, or their mean {@code (1)} when {@code mean}, written
+     * @param mean    whether to write the mean over the rows instead of one loss per row
+     * @throws IllegalArgumentException when a size or length is wrong, or (on the CPU) naming the first bad target
      */
     void crossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss, boolean mean);
 
@@ -339,6 +485,14 @@ public interface Backend extends AutoCloseable {
      * {@code scale} is the gradient reaching each row's loss: {@code 1 / rows} for the mean (PyTorch's
      * {@code reduction='mean'}), 1 for the sum; it is rounded to the precision. {@code dLogits (rows, classes)} is
      * written, not accumulated, and must not overlap the inputs.
+     *
+     * @param rows    the number of rows (samples), positive
+     * @param classes the number of classes, positive
+     * @param logits  the forward's scores, {@code (rows, classes)}
+     * @param targets the target class of each row, {@code (rows)}, as in the forward
+     * @param scale   the gradient reaching each row's loss: {@code 1 / rows} for the mean, 1 for the sum
+     * @param dLogits the gradient of the scores, {@code (rows, classes)}, written
+     * @throws IllegalArgumentException when a size or length is wrong, or (on the CPU) naming the first bad target
      */
     void crossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale, Buffer dLogits);
 
@@ -346,6 +500,10 @@ public interface Backend extends AutoCloseable {
      * Mean squared error, forward (PyTorch's {@code mse_loss}, mean reduction): {@code loss[0] = sum_i (pred[i] -
      * target[i])^2 / n} over the {@code n} elements of {@code pred} and {@code target} (equal lengths), summed in the
      * deterministic order of the class comment. {@code loss} holds one element and overlaps neither input.
+     *
+     * @param pred   the predictions, {@code n} elements
+     * @param target the targets, {@code n} elements
+     * @param loss   the mean, one element, written
      */
     void mseForward(Buffer pred, Buffer target, Buffer loss);
 
@@ -354,6 +512,11 @@ public interface Backend extends AutoCloseable {
      * written. PyTorch's gradient of {@code mse_loss} (mean) is {@code scale = 2 / n}; {@code scale = 2} gives the
      * sum's. {@code scale} is rounded to the precision. {@code dPred} may be {@code pred} itself (in place), and must
      * not overlap {@code target}.
+     *
+     * @param pred   the predictions
+     * @param target the targets, as many as {@code pred}
+     * @param scale  the factor of the difference: {@code 2 / n} for the mean
+     * @param dPred  the gradient of the predictions, written
      */
     void mseBackward(Buffer pred, Buffer target, double scale, Buffer dPred);
 
@@ -363,6 +526,13 @@ public interface Backend extends AutoCloseable {
      * Embedding lookup: {@code out[i, :] = table[indices[i], :]} for the {@code n = indices.length()} indices, with
      * {@code table (vocab, dim)} and {@code out (n, dim)}. Indices are integer values in {@code [0, vocab)} (class
      * comment). {@code out} must not overlap {@code table} or {@code indices}.
+     *
+     * @param vocab   the number of rows of the table, positive; at most {@link #MAX_INDEX_RANGE_FLOAT32} in float32
+     * @param dim     the embedding width, positive
+     * @param table   the embedding table, {@code (vocab, dim)}
+     * @param indices the rows to gather, {@code (n)}, integer values in {@code [0, vocab)}
+     * @param out     the gathered rows, {@code (n, dim)}, written
+     * @throws IllegalArgumentException when a size or length is wrong, or (on the CPU) naming the first bad index
      */
     void embeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out);
 
@@ -373,6 +543,14 @@ public interface Backend extends AutoCloseable {
      * {@code accumulate}). Deterministic: every element of {@code dTable} sums its contributions in ascending
      * {@code i} on every backend (no atomics), so the CPU and a GPU agree bit for bit. {@code dOut} is
      * {@code (n, dim)} with {@code n = indices.length()}; {@code dTable} must not overlap the inputs.
+     *
+     * @param vocab      the number of rows of the table, positive
+     * @param dim        the embedding width, positive
+     * @param indices    the rows the forward gathered, {@code (n)}
+     * @param dOut       the gradient of the forward's output, {@code (n, dim)}
+     * @param dTable     the gradient of the table, {@code (vocab, dim)}
+     * @param accumulate whether to add to {@code dTable} rather than start from zero
+     * @throws IllegalArgumentException when a size or length is wrong, or (on the CPU) naming the first bad index
      */
     void embeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable, boolean accumulate);
 
@@ -380,6 +558,12 @@ public interface Backend extends AutoCloseable {
      * Bias add, broadcast over rows: {@code y[r, c] = x[r, c] + bias[c]} for {@code x, y (rows, cols)} and
      * {@code bias (cols)}. {@code y} may be {@code x} (in place) and must not overlap {@code bias}. Its backward for
      * the bias is {@link #sumRows}; for {@code x} it is the identity.
+     *
+     * @param rows the number of rows, positive
+     * @param cols the number of columns, positive
+     * @param x    the input, {@code (rows, cols)}
+     * @param bias the bias, {@code (cols)}
+     * @param y    the output, {@code (rows, cols)}, written
      */
     void biasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y);
 
@@ -394,12 +578,24 @@ public interface Backend extends AutoCloseable {
      * with {@code offset} advanced by that much. {@code p} lies in {@code [0, 1)}. {@code x}, {@code mask} and
      * {@code y} have equal lengths; {@code y} may be {@code x}; {@code mask} overlaps neither. Recorded with
      * {@link #record}, the call replays with the seed and offset it was recorded with (the same mask).
+     *
+     * @param x      the input
+     * @param p      the probability of dropping an element, in {@code [0, 1)}
+     * @param seed   the Philox key, fixed for a run
+     * @param offset the first Philox counter of this call, advanced by {@code ceil(n / 4)} per call
+     * @param mask   the kept elements' scale or 0, written (the workspace of {@link #dropoutBackward})
+     * @param y      the output
+     * @throws IllegalArgumentException when {@code p} is outside {@code [0, 1)} or the lengths differ
      */
     void dropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y);
 
     /**
      * Dropout, backward: {@code dx[i] = dy[i] * mask[i]} with the forward's {@code mask}, over equal lengths; {@code dx}
      * may be {@code dy} and must not overlap {@code mask}.
+     *
+     * @param dy   the gradient reaching the forward's output
+     * @param mask the forward's mask
+     * @param dx   the gradient of the forward's input, written
      */
     void dropoutBackward(Buffer dy, Buffer mask, Buffer dx);
 
@@ -409,6 +605,9 @@ public interface Backend extends AutoCloseable {
      * The L2 norm of a whole buffer, {@code norm[0] = sqrt(sum_i x[i]^2)}, summed in the deterministic order of the
      * class comment (so the same on every run, on every backend), into a one-element buffer that stays on the
      * device. {@code norm} must not overlap {@code x}.
+     *
+     * @param x    the values
+     * @param norm their L2 norm, one element, written
      */
     void l2Norm(Buffer x, Buffer norm);
 
@@ -419,6 +618,11 @@ public interface Backend extends AutoCloseable {
      * {@code coef[0] = c > 1 ? 1 : c} (a NaN norm gives NaN, as {@code torch.clamp}); in the precision
      * ({@code maxNorm} and {@code 1e-6} rounded to it). {@code norm} and {@code coef} hold one element each and may be
      * the same buffer. {@code maxNorm} must be finite and not negative.
+     *
+     * @param norm    the gradient norm, one element (as {@link #l2Norm} writes it)
+     * @param maxNorm the largest norm allowed, finite, not negative
+     * @param coef    the factor to scale the gradients by, one element, written
+     * @throws IllegalArgumentException when {@code maxNorm} is negative or not finite
      */
     void clipCoefficient(Buffer norm, double maxNorm, Buffer coef);
 
@@ -426,6 +630,9 @@ public interface Backend extends AutoCloseable {
      * Scales a buffer in place by a factor held on the device: {@code x[i] = x[i] * factor[0]} (the multiplication
      * {@code clip_grad_norm_} applies to every gradient). {@code factor} holds one element and must not overlap
      * {@code x}.
+     *
+     * @param x      the values, scaled in place
+     * @param factor the factor, one element (as {@link #clipCoefficient} writes it)
      */
     void scaleBy(Buffer x, Buffer factor);
 
@@ -446,6 +653,18 @@ public interface Backend extends AutoCloseable {
      * arithmetic is in float. {@code step} is the one-element count kept on the device (see the class comment).
      * Every buffer is distinct and disjoint from the others. {@code lr}, {@code eps} and {@code weightDecay} are
      * finite and not negative; the betas lie in {@code [0, 1)}.
+     *
+     * @param params      the parameters, updated in place
+     * @param grads       their gradients (read only)
+     * @param expAvg      the first moment {@code m}, updated
+     * @param expAvgSq    the second moment {@code v}, updated
+     * @param step        the step count, one element, incremented
+     * @param lr          the learning rate
+     * @param beta1       the decay of the first moment, in {@code [0, 1)}
+     * @param beta2       the decay of the second moment, in {@code [0, 1)}
+     * @param eps         the term added to the denominator
+     * @param weightDecay the L2 penalty added to the gradient, 0 for none
+     * @throws IllegalArgumentException when a hyperparameter is out of range or the lengths differ
      */
     void adamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step, double lr, double beta1,
                     double beta2, double eps, double weightDecay);
@@ -462,6 +681,15 @@ public interface Backend extends AutoCloseable {
      * {@code momentum = 0} is plain SGD (with weight decay): the buffer then just holds {@code g}. {@code step} is the
      * one-element count kept on the device. Every buffer is distinct and disjoint from the others; {@code lr},
      * {@code momentum} and {@code weightDecay} are finite and not negative.
+     *
+     * @param params         the parameters, updated in place
+     * @param grads          their gradients (read only)
+     * @param momentumBuffer the momentum buffer {@code buf}, updated
+     * @param step           the step count, one element, incremented
+     * @param lr             the learning rate
+     * @param momentum       the momentum factor, 0 for plain SGD
+     * @param weightDecay    the L2 penalty added to the gradient, 0 for none
+     * @throws IllegalArgumentException when a hyperparameter is out of range or the lengths differ
      */
     void sgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step, double lr,
                            double momentum, double weightDecay);
@@ -478,9 +706,14 @@ public interface Backend extends AutoCloseable {
         /** Issues the recorded operations again, in order, after everything issued before. */
         void replay();
 
-        /** Whether the backend really recorded (a CUDA graph), as opposed to replaying by calling the body again. */
+        /**
+         * Whether the backend really recorded (a CUDA graph), as opposed to replaying by calling the body again.
+         *
+         * @return true for a recorded graph
+         */
         boolean recorded();
 
+        /** Releases the recording (a CUDA graph and its executable instance). Idempotent. */
         @Override
         void close();
     }
@@ -492,6 +725,12 @@ public interface Backend extends AutoCloseable {
      * {@code body} once the same way, its operations validated but not run, and returns a replay that calls
      * {@code body} again each time, which computes the same thing. The replay is closed with the
      * backend at the latest.
+     *
+     * @param body issues the operations to record; it runs once now (recorded, or validated on the CPU)
+     * @return the replay, to close when no longer needed
+     * @throws IllegalArgumentException when {@code body} is null
+     * @throws IllegalStateException    when the backend is closed or already recording, or when {@code body} does
+     *                                  something other than issue operations
      */
     Replay record(Runnable body);
 
@@ -499,6 +738,8 @@ public interface Backend extends AutoCloseable {
      * Bytes of device memory still free for this backend's buffers, where they live in device memory (a GPU: the
      * device's free memory now); empty where they live on the Java heap (the CPU), whose room is
      * {@code Runtime.maxMemory()} less what is in use. For estimates before allocating (docs/memory.md).
+     *
+     * @return the free bytes of device memory, or empty for a backend on the Java heap
      */
     default java.util.OptionalLong deviceFreeBytes() {
         return java.util.OptionalLong.empty();

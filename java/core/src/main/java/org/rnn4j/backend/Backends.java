@@ -12,14 +12,23 @@ import org.rnn4j.backend.spi.BackendProvider;
 /** Finds the backend providers and chooses one for {@code --backend auto|cpu|...}. */
 public final class Backends {
 
-    /** What {@code --backend} resolved to, and the line to tell the user when {@code auto} had to fall back. */
+    /**
+     * What {@code --backend} resolved to, and the line to tell the user when {@code auto} had to fall back.
+     *
+     * @param provider     the provider to create the backend with
+     * @param fallbackNote why {@code auto} chose the CPU, in one line; null when nothing fell back
+     */
     public record Choice(BackendProvider provider, String fallbackNote) {
     }
 
     private Backends() {
     }
 
-    /** Every known provider, the CPU first, then those on the class path in order of decreasing priority. */
+    /**
+     * Every known provider, the CPU first, then those on the class path in order of decreasing priority.
+     *
+     * @return a new list; the CPU provider is always its first element
+     */
     public static List<BackendProvider> providers() {
         List<BackendProvider> found = new ArrayList<>();
         for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) {
@@ -32,7 +41,11 @@ public final class Backends {
         return found;
     }
 
-    /** The accepted values of {@code --backend}: {@code auto} and every provider's name. */
+    /**
+     * The accepted values of {@code --backend}: {@code auto} and every provider's name.
+     *
+     * @return {@code auto}, then the names in the order of {@link #providers()}
+     */
     public static List<String> names() {
         List<String> names = new ArrayList<>();
         names.add("auto");
@@ -41,8 +54,11 @@ public final class Backends {
     }
 
     /**
-     * Resolves a {@code --backend} value.
+     * Resolves a {@code --backend} value: {@code auto} takes the usable provider of highest priority other than the
+     * CPU, or the CPU with a note saying why; a provider's name takes that provider if it can run here.
      *
+     * @param name {@code auto}, or a provider's name, case-insensitive; null means {@code auto}
+     * @return the provider chosen, with the fallback note of {@code auto}
      * @throws IllegalArgumentException for an unknown name, or a named backend that cannot run here (with why)
      */
     public static Choice choose(String name) {

@@ -26,45 +26,80 @@ public final class Buffer implements AutoCloseable {
         this.root = root;
     }
 
-    /** Wraps a fresh allocation as a root buffer; for backend implementations (see {@link Allocation}). */
+    /**
+     * Wraps a fresh allocation as a root buffer; for backend implementations (see {@link Allocation}).
+     *
+     * @param allocation the storage, owned by the returned buffer from now on
+     * @return a root buffer over the whole allocation
+     */
     public static Buffer root(Allocation allocation) {
         return new Buffer(allocation, 0, allocation.length(), true);
     }
 
-    /** Number of elements. */
+    /**
+     * Number of elements.
+     *
+     * @return the length, not negative (a view may be empty)
+     */
     public int length() {
         return length;
     }
 
-    /** Element offset of this buffer inside its allocation; for backends. */
+    /**
+     * Element offset of this buffer inside its allocation; for backends.
+     *
+     * @return 0 for a root, the start of the range for a view
+     */
     public int offset() {
         return offset;
     }
 
-    /** The allocation behind this buffer; for backends (check {@link Allocation#owner()} before casting). */
+    /**
+     * The allocation behind this buffer; for backends (check {@link Allocation#owner()} before casting).
+     *
+     * @return the allocation, shared by the root and its views
+     * @throws IllegalStateException when the memory has been released
+     */
     public Allocation allocation() {
         checkOpen();
         return allocation;
     }
 
-    /** The backend that owns this buffer. */
+    /**
+     * The backend that owns this buffer.
+     *
+     * @return the backend that allocated it
+     */
     public Backend owner() {
         return allocation.owner();
     }
 
-    /** Whether this buffer owns its allocation (as opposed to being a view). */
+    /**
+     * Whether this buffer owns its allocation (as opposed to being a view).
+     *
+     * @return true for a root buffer
+     */
     public boolean isRoot() {
         return root;
     }
 
-    /** Whether the memory behind this buffer has been released. */
+    /**
+     * Whether the memory behind this buffer has been released (its root closed, or its backend).
+     *
+     * @return true once released
+     */
     public boolean isClosed() {
         return allocation.isReleased();
     }
 
     /**
-     * A view of {@code length} elements starting at element {@code offset} of this buffer.
+     * A view of {@code length} elements starting at element {@code offset} of this buffer. The view shares the
+     * memory; it stays valid as long as the root is open.
      *
+     * @param offset the first element of the view, relative to this buffer
+     * @param length the number of elements, not negative
+     * @return the view
+     * @throws IllegalStateException    when the memory has been released
      * @throws IllegalArgumentException when the range does not lie inside this buffer
      */
     public Buffer slice(int offset, int length) {
@@ -76,7 +111,11 @@ public final class Buffer implements AutoCloseable {
         return new Buffer(allocation, this.offset + offset, length, false);
     }
 
-    /** @throws IllegalStateException when the memory has been released */
+    /**
+     * Checks that the memory behind this buffer is still there.
+     *
+     * @throws IllegalStateException when the memory has been released
+     */
     public void checkOpen() {
         if (allocation.isReleased()) {
             throw new IllegalStateException("buffer used after it was closed");

@@ -32,6 +32,9 @@ public final class ColumnSums {
     /**
      * Rows per chunk for a {@code (rows, cols)} source; a value {@code >= rows} means one chunk (one pass).
      *
+     * @param rows the rows summed, positive
+     * @param cols the columns (sums made), positive
+     * @return the rows per chunk: {@link #CHUNK_ROWS}, more where the partial sums would not fit, or {@code rows}
      * @throws IllegalArgumentException if {@code rows < 1} or {@code cols < 1}
      */
     public static int chunkRows(int rows, int cols) {
@@ -49,7 +52,14 @@ public final class ColumnSums {
         return (int) (((long) rows + maxChunks - 1) / maxChunks); // then ceil(rows / this) <= maxChunks
     }
 
-    /** How many chunks {@link #chunkRows} gives: 1 means the one-pass order. */
+    /**
+     * How many chunks {@link #chunkRows} gives: 1 means the one-pass order.
+     *
+     * @param rows the rows summed, positive
+     * @param cols the columns (sums made), positive
+     * @return {@code ceil(rows / chunkRows(rows, cols))}, at least 1
+     * @throws IllegalArgumentException if {@code rows < 1} or {@code cols < 1}
+     */
     public static int chunks(int rows, int cols) {
         int r = chunkRows(rows, cols);
         return (int) (((long) rows + r - 1) / r);

@@ -7,6 +7,7 @@ package org.rnn4j.backend;
 public final class DeviceUnavailableException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** What was asked for (part of the serialized form). */
     private final DeviceRequest request;
 
     /**

@@ -21,7 +21,14 @@ public final class GateLayout {
     private GateLayout() {
     }
 
-    /** Offset of gate {@code gate}, unit {@code unit}, within one row of {@code 4 * hidden} gate values. */
+    /**
+     * Offset of gate {@code gate}, unit {@code unit}, within one row of {@code 4 * hidden} gate values.
+     *
+     * @param gate   {@link #I}, {@link #F}, {@link #G} or {@link #O}
+     * @param hidden the hidden size {@code H}
+     * @param unit   the unit, in {@code [0, H)}
+     * @return {@code gate * H + unit} (not checked)
+     */
     public static int offset(int gate, int hidden, int unit) {
         return gate * hidden + unit;
     }

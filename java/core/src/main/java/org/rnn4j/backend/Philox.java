@@ -19,6 +19,14 @@ public final class Philox {
     /**
      * The four output words of Philox 4x32-10 for {@code counter = [c0, c1, c2, c3]} and {@code key = [k0, k1]},
      * written to {@code out[0..3]} (words as unsigned 32-bit values held in {@code int}).
+     *
+     * @param c0  counter word 0 (least significant)
+     * @param c1  counter word 1
+     * @param c2  counter word 2
+     * @param c3  counter word 3
+     * @param k0  key word 0 (least significant)
+     * @param k1  key word 1
+     * @param out receives the four output words; at least four elements
      */
     public static void philox4x32(int c0, int c1, int c2, int c3, int k0, int k1, int[] out) {
         for (int round = 0; round < 10; round++) {
@@ -46,6 +54,10 @@ public final class Philox {
     /**
      * The block of four words dropout uses for counter {@code index}: counter {@code [lo(index), hi(index), 0, 0]},
      * key {@code [lo(seed), hi(seed)]}.
+     *
+     * @param seed  the dropout seed, the key
+     * @param index the counter: the call's offset plus the element index divided by 4
+     * @param out   receives the four words; element {@code i} of a dropout uses word {@code i % 4}
      */
     public static void block(long seed, long index, int[] out) {
         philox4x32((int) index, (int) (index >>> 32), 0, 0, (int) seed, (int) (seed >>> 32), out);
@@ -54,6 +66,10 @@ public final class Philox {
     /**
      * Dropout's threshold for a drop probability {@code p} in {@code [0, 1)}: {@code floor(p * 2^32)}; an element is
      * dropped when its word, unsigned, is below it.
+     *
+     * @param p the drop probability
+     * @return the threshold, in {@code [0, 2^32)}
+     * @throws IllegalArgumentException when {@code p} is outside {@code [0, 1)}
      */
     public static long dropThreshold(double p) {
         if (!(p >= 0 && p < 1)) {

@@ -17,12 +17,20 @@ public enum Precision {
         this.bytes = bytes;
     }
 
-    /** The name used on the command line and in summaries: {@code float32} or {@code float64}. */
+    /**
+     * The name used on the command line and in summaries.
+     *
+     * @return {@code float32} or {@code float64}
+     */
     public String cliName() {
         return cliName;
     }
 
-    /** Bytes per element. */
+    /**
+     * Bytes per element.
+     *
+     * @return 4 or 8
+     */
     public int bytes() {
         return bytes;
     }
@@ -30,6 +38,8 @@ public enum Precision {
     /**
      * Parses {@code float32} or {@code float64} (case-insensitive).
      *
+     * @param name the name, as {@link #cliName()} gives it
+     * @return the precision
      * @throws IllegalArgumentException naming the accepted values
      */
     public static Precision parse(String name) {

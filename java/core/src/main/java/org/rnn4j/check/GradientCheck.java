@@ -41,17 +41,41 @@ public final class GradientCheck {
     private static final double STEP = 1e-4;
     private static final double FLOOR_FRACTION = 1e-3;
 
-    /** The worst parameter of one tensor. */
+    /**
+     * The worst parameter of one tensor.
+     *
+     * @param tensor           the tensor (name, place, shape)
+     * @param maxRelativeError the largest relative error over its elements (see the class comment)
+     * @param worstIndex       the element with that error, counted from the start of the tensor
+     * @param analytic         that element's gradient from the backward pass
+     * @param numeric          that element's finite-difference gradient
+     */
     public record TensorResult(ParamTensor tensor, double maxRelativeError, int worstIndex, double analytic,
                                double numeric) {
     }
 
-    /** Every tensor of one network. */
+    /**
+     * Every tensor of one network.
+     *
+     * @param network the network's name, as {@code rnn4j gradcheck} prints it ({@code rnn}, {@code lstm}, ...)
+     * @param setting its sizes and seed, for people
+     * @param tensors the worst element of each tensor, in the order of the parameter layout
+     */
     public record Result(String network, String setting, List<TensorResult> tensors) {
+        /**
+         * The worst error over every tensor.
+         *
+         * @return the largest {@link TensorResult#maxRelativeError()}, or NaN when there are no tensors
+         */
         public double maxRelativeError() {
             return tensors.stream().mapToDouble(TensorResult::maxRelativeError).max().orElse(Double.NaN);
         }
 
+        /**
+         * Whether the network's backward pass agrees with the finite differences.
+         *
+         * @return true when {@link #maxRelativeError()} is below {@link #THRESHOLD} (false for NaN)
+         */
         public boolean passed() {
             return maxRelativeError() < THRESHOLD;
         }
@@ -60,7 +84,12 @@ public final class GradientCheck {
     private GradientCheck() {
     }
 
-    /** The binary-addition RNN, hidden 5, a batch of 3 random problems, random weights in [-1, 1). */
+    /**
+     * The binary-addition RNN, hidden 5, a batch of 3 random problems, random weights in [-1, 1).
+     *
+     * @param seed the seed of the generator that draws the weights and problems
+     * @return the worst error of each of its tensors
+     */
     public static Result rnn(long seed) {
         int hidden = 5;
         int batch = 3;
@@ -98,7 +127,12 @@ public final class GradientCheck {
         }
     }
 
-    /** The seed LSTM, hidden 4, input 3, 5 steps, batch 2, random weights in [-0.5, 0.5), inputs and targets. */
+    /**
+     * The seed LSTM, hidden 4, input 3, 5 steps, batch 2, random weights in [-0.5, 0.5), inputs and targets.
+     *
+     * @param seed the seed of the generator that draws the weights and data
+     * @return the worst error of each of its tensors
+     */
     public static Result lstm(long seed) {
         int hidden = 4;
         int input = 3;
@@ -143,12 +177,21 @@ public final class GradientCheck {
      * [-0.5, 0.5), inputs in [0, 1) and an upstream gradient {@code R} in [-0.5, 0.5), with the loss
      * {@code L = sum over steps, rows and units of h * R} (so {@code dL/dh = R}, what {@link LstmLayer#backward}
      * starts from).
+     *
+     * @param seed the seed of the generator that draws the weights and data
+     * @return the worst error of each of its tensors
      */
     public static Result standardLstm(long seed) {
         return lstmLayer(LstmLayer.Cell.STANDARD, seed);
     }
 
-    /** The same check of {@link LstmLayer} with either cell ({@code seed-lstm-layer} for the seed cell). */
+    /**
+     * The same check of {@link LstmLayer} with either cell ({@code seed-lstm-layer} for the seed cell).
+     *
+     * @param cell the layer's cell
+     * @param seed the seed of the generator that draws the weights and data
+     * @return the worst error of each of its tensors
+     */
     public static Result lstmLayer(LstmLayer.Cell cell, long seed) {
         int hidden = 4;
         int input = 3;
@@ -196,6 +239,9 @@ public final class GradientCheck {
      * [-0.5, 0.5), inputs, {@code h0} and {@code c0} in [-1, 1), and the loss
      * {@code L = sum(output * R) + sum(hN * RH) + sum(cN * RC)} with {@code R, RH, RC} in [-0.5, 0.5). Checks every
      * parameter and, as three more tensors, the gradients of the input, {@code h0} and {@code c0}.
+     *
+     * @param seed the seed of the generator that draws the weights and data
+     * @return the worst error of each parameter tensor, then of the input, {@code h0} and {@code c0}
      */
     public static Result lstmStack(long seed) {
         int input = 3;

@@ -32,7 +32,13 @@ public final class BinaryAdditionRnn implements AutoCloseable {
     private final int hidden;
     private final ParameterArena arena;
 
-    /** A network with zero weights; call {@link #initLikeSeed} or {@link #setParameters}. */
+    /**
+     * A network with zero weights; call {@link #initLikeSeed} or {@link #setParameters}.
+     *
+     * @param backend where the parameters live and the operations run
+     * @param hidden  the hidden size {@code H}, positive (the seed's is 16)
+     * @throws IllegalArgumentException when {@code hidden} is below 1
+     */
     public BinaryAdditionRnn(Backend backend, int hidden) {
         if (hidden < 1) {
             throw new IllegalArgumentException("hidden must be at least 1, got " + hidden);
@@ -45,7 +51,11 @@ public final class BinaryAdditionRnn implements AutoCloseable {
                 .add("synapse_h", hidden, hidden));
     }
 
-    /** The seed's initialisation: each matrix {@code 2 * random(shape) - 1}, drawn in the order synapse_0, _1, _h. */
+    /**
+     * The seed's initialisation: each matrix {@code 2 * random(shape) - 1}, drawn in the order synapse_0, _1, _h.
+     *
+     * @param rng the seed script's generator, seeded by the caller; advanced by one draw per parameter
+     */
     public void initLikeSeed(NumpyRandom rng) {
         double[] values = new double[arena.size()];
         for (int i = 0; i < values.length; i++) {
@@ -54,33 +64,69 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         setParameters(values);
     }
 
+    /**
+     * The hidden size.
+     *
+     * @return {@code H}
+     */
     public int hidden() {
         return hidden;
     }
 
+    /**
+     * The backend the network runs on.
+     *
+     * @return the backend given at construction
+     */
     public Backend backend() {
         return backend;
     }
 
+    /**
+     * The parameter tensors, in the order of the flat parameter array: {@code synapse_0 (2, H)},
+     * {@code synapse_1 (H, 1)}, {@code synapse_h (H, H)}.
+     *
+     * @return the tensors' names, offsets and shapes, unmodifiable
+     */
     public List<ParamTensor> parameterTensors() {
         return arena.tensors();
     }
 
-    /** All parameters, in the order of {@link #parameterTensors()}. Waits for the device. */
+    /**
+     * All parameters, in the order of {@link #parameterTensors()}. Waits for the device.
+     *
+     * @return a new array of {@link #parameterCount} values
+     */
     public double[] parameters() {
         return arena.downloadParams();
     }
 
+    /**
+     * Replaces every parameter, laid out as {@link #parameterTensors()}.
+     *
+     * @param values exactly {@link #parameterCount} values
+     * @throws IllegalArgumentException when the count is wrong
+     */
     public void setParameters(double[] values) {
         arena.uploadParams(values);
     }
 
-    /** The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device. */
+    /**
+     * The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device.
+     *
+     * @return a new array, as long as {@link #parameters()}
+     */
     public double[] gradients() {
         return arena.downloadGrads();
     }
 
-    /** Parameters: {@code 2H + H + H*H}; the arena holds them twice (with their gradients). */
+    /**
+     * Parameters: {@code 2H + H + H*H}; the arena holds them twice (with their gradients).
+     *
+     * @param hidden the hidden size {@code H}
+     * @return the number of parameters
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
     public static long parameterCount(int hidden) {
         return Math.addExact((long) INPUTS * hidden + (long) hidden * OUTPUTS, (long) hidden * hidden);
     }
@@ -89,6 +135,9 @@ public final class BinaryAdditionRnn implements AutoCloseable {
      * Elements of one {@link Workspace}: {@code 40*B + 11*B*H} for the 8 steps (inputs, targets, the 9 hidden states,
      * outputs and their deltas, two hidden deltas).
      *
+     * @param batch  the batch size {@code B}
+     * @param hidden the hidden size {@code H}
+     * @return the number of elements, for memory estimates before allocating
      * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long workspaceElements(int batch, int hidden) {
@@ -99,24 +148,45 @@ public final class BinaryAdditionRnn implements AutoCloseable {
      * Elements of the largest single buffer the network and a workspace allocate: the parameter arena {@code 2P} or
      * the hidden states {@code 9*B*H}. No buffer can hold more than {@link Integer#MAX_VALUE}.
      *
+     * @param batch  the batch size {@code B}
+     * @param hidden the hidden size {@code H}
+     * @return the number of elements of the largest buffer
      * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long largestBufferElements(int batch, int hidden) {
         return Math.max(Math.multiplyExact(2, parameterCount(hidden)), (BITS + 1L) * batch * hidden);
     }
 
-    /** A workspace for batches of {@code batch} problems. */
+    /**
+     * A workspace for batches of {@code batch} problems, its buffers allocated now ({@link #workspaceElements}
+     * elements). Close it when done.
+     *
+     * @param batch the number of problems per step {@code B}, positive (the seed's is 1)
+     * @return the new workspace
+     * @throws IllegalArgumentException when {@code batch} is below 1 or the hidden states would not fit one buffer
+     */
     public Workspace workspace(int batch) {
         return new Workspace(batch);
     }
 
-    /** Forward and backward over the workspace's problems, then {@code params -= lr * grads}. */
+    /**
+     * Forward and backward over the workspace's problems, then {@code params -= lr * grads}: one iteration of the
+     * seed when the batch is 1.
+     *
+     * @param ws           a workspace of this network, its problems set
+     * @param learningRate the SGD step size ({@code alpha}, 0.1 in the seed), finite
+     */
     public void trainStep(Workspace ws, double learningRate) {
         computeGradients(ws);
         arena.sgdStep(learningRate);
     }
 
-    /** Forward with the loss, then backward: leaves the gradients in the arena. */
+    /**
+     * Forward with the loss, then backward: leaves the gradients, summed over the steps and the batch, in the arena
+     * ({@link #gradients()}).
+     *
+     * @param ws a workspace of this network, its problems set
+     */
     public void computeGradients(Workspace ws) {
         forward(ws, true);
         backward(ws);
@@ -128,6 +198,9 @@ public final class BinaryAdditionRnn implements AutoCloseable {
      * squared error's gradient with scale 1 ({@code out - y}, the same number as the seed's {@code -(y - out)}), then
      * the sigmoid's delta. The seed's reported error is computed on the host from the outputs
      * ({@link Workspace#absoluteErrors()}).
+     *
+     * @param ws       a workspace of this network, its problems set
+     * @param withLoss whether to compute the output deltas a backward needs (not for evaluation)
      */
     public void forward(Workspace ws, boolean withLoss) {
         int b = ws.batch;
@@ -225,11 +298,23 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             hostOut = new double[steps * OUTPUTS];
         }
 
+        /**
+         * The number of problems per step.
+         *
+         * @return {@code B}
+         */
         public int batch() {
             return batch;
         }
 
-        /** Loads the problems {@code a[r] + b[r]}, each addend in {@code [0, 128)}. */
+        /**
+         * Loads the problems {@code a[r] + b[r]}, each addend in {@code [0, 128)}: their bits as the inputs and the
+         * bits of the sum as the targets.
+         *
+         * @param a the first addends, {@code B} of them
+         * @param b the second addends, {@code B} of them
+         * @throws IllegalArgumentException when a count is wrong or an addend is outside {@code [0, 128)}
+         */
         public void setProblems(int[] a, int[] b) {
             if (a.length != batch || b.length != batch) {
                 throw new IllegalArgumentException("a and b must hold " + batch + " addends each, hold " + a.length
@@ -252,7 +337,11 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             backend.upload(hostY, y);
         }
 
-        /** The network's answers: for each problem, the sum its rounded output bits spell. Waits for the device. */
+        /**
+         * The network's answers: for each problem, the sum its rounded output bits spell. Waits for the device.
+         *
+         * @return {@code B} sums, each in {@code [0, 256)}
+         */
         public int[] predictions() {
             backend.download(out, hostOut, 0);
             int[] sums = new int[batch];
@@ -270,6 +359,8 @@ public final class BinaryAdditionRnn implements AutoCloseable {
         /**
          * The seed's "overallError" of each problem after a forward: {@code sum_t |y_t - out_t|}, added over the
          * steps in order from 0, in the backend's precision (float32 rounds every step). Waits for the device.
+         *
+         * @return {@code B} errors, each in {@code [0, 8]}
          */
         public double[] absoluteErrors() {
             backend.download(out, hostOut, 0);
@@ -287,7 +378,11 @@ public final class BinaryAdditionRnn implements AutoCloseable {
             return errors;
         }
 
-        /** The output probabilities {@code (T, B)}, time-major, bit 0 first. Waits for the device. */
+        /**
+         * The output probabilities {@code (T, B)}, time-major, bit 0 first. Waits for the device.
+         *
+         * @return a new array of {@code 8 * B} values in {@code [0, 1]}
+         */
         public double[] outputs() {
             return backend.download(out);
         }

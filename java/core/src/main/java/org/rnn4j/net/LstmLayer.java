@@ -56,12 +56,27 @@ public final class LstmLayer implements AutoCloseable {
     private final int hidden;
     private final ParameterArena arena;
 
-    /** A standard-cell layer with zero parameters; call {@link #initLikePyTorch} or {@link #setParameters}. */
+    /**
+     * A standard-cell layer with zero parameters; call {@link #initLikePyTorch} or {@link #setParameters}.
+     *
+     * @param backend   where the parameters live and the operations run; the layer allocates its arena there
+     * @param inputSize the input width {@code X}, positive
+     * @param hidden    the hidden size {@code H}, positive, with {@code 4H} and {@code X + H} fitting an {@code int}
+     * @throws IllegalArgumentException naming the argument that is null or out of range
+     */
     public LstmLayer(Backend backend, int inputSize, int hidden) {
         this(backend, Cell.STANDARD, inputSize, hidden);
     }
 
-    /** A layer of the given cell with zero parameters; call an {@code init} method or {@link #setParameters}. */
+    /**
+     * A layer of the given cell with zero parameters; call an {@code init} method or {@link #setParameters}.
+     *
+     * @param backend   where the parameters live and the operations run; the layer allocates its arena there
+     * @param cell      the standard cell or the seeds'
+     * @param inputSize the input width {@code X}, positive
+     * @param hidden    the hidden size {@code H}, positive, with {@code 4H} and {@code X + H} fitting an {@code int}
+     * @throws IllegalArgumentException naming the argument that is null or out of range
+     */
     public LstmLayer(Backend backend, Cell cell, int inputSize, int hidden) {
         if (cell == null) {
             throw new IllegalArgumentException("cell must not be null");
@@ -97,6 +112,11 @@ public final class LstmLayer implements AutoCloseable {
                         .add("b", 1, g4));
     }
 
+    /**
+     * The cell this layer computes.
+     *
+     * @return the cell given at construction
+     */
     public Cell cell() {
         return cell;
     }
@@ -104,6 +124,10 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * The seed's initialisation ({@link SeedLstm#initLikeSeed}, quirks kept: {@code rand_arr} reseeds before every
      * array); seed cell only. Leaves the generator where the seed does, before its inputs are drawn.
+     *
+     * @param rng  the seed script's generator, reseeded and advanced
+     * @param seed the seed {@code rand_arr} reseeds with before every array
+     * @throws IllegalStateException for a standard-cell layer
      */
     public void initLikeSeed(NumpyRandom rng, long seed) {
         if (cell != Cell.SEED) {
@@ -116,6 +140,8 @@ public final class LstmLayer implements AutoCloseable {
      * PyTorch's initialisation of {@code nn.LSTM}: every parameter uniform in {@code [-k, k)}, {@code k = 1/sqrt(H)},
      * drawn tensor by tensor in the order of {@link #parameterTensors()}, each value {@code -k + 2k * u} with
      * {@code u = rng.randomSample()} (numpy's {@code uniform(-k, k)}).
+     *
+     * @param rng the generator the values are drawn from, advanced by one draw per parameter
      */
     public void initLikePyTorch(NumpyRandom rng) {
         double k = 1 / Math.sqrt(hidden);
@@ -126,45 +152,93 @@ public final class LstmLayer implements AutoCloseable {
         setParameters(values);
     }
 
+    /**
+     * The input width.
+     *
+     * @return {@code X}
+     */
     public int inputSize() {
         return inputSize;
     }
 
+    /**
+     * The hidden size.
+     *
+     * @return {@code H}
+     */
     public int hidden() {
         return hidden;
     }
 
+    /**
+     * The backend the layer runs on.
+     *
+     * @return the backend given at construction
+     */
     public Backend backend() {
         return backend;
     }
 
-    /** {@code weight_ih (4H, X)}, {@code weight_hh (4H, H)}, {@code bias_ih (1, 4H)}, {@code bias_hh (1, 4H)}. */
+    /**
+     * The parameter tensors, in the order of the flat parameter array: for the standard cell {@code weight_ih (4H, X)},
+     * {@code weight_hh (4H, H)}, {@code bias_ih (1, 4H)}, {@code bias_hh (1, 4H)}; for the seed cell
+     * {@code W (4H, X + H)}, {@code b (1, 4H)}.
+     *
+     * @return the tensors' names, offsets and shapes, unmodifiable
+     */
     public List<ParamTensor> parameterTensors() {
         return arena.tensors();
     }
 
-    /** All parameters, in the order of {@link #parameterTensors()}. Waits for the device. */
+    /**
+     * All parameters, in the order of {@link #parameterTensors()}. Waits for the device.
+     *
+     * @return a new array of {@link #parameterCount(Cell, int, int)} values
+     */
     public double[] parameters() {
         return arena.downloadParams();
     }
 
+    /**
+     * Replaces every parameter, in the order of {@link #parameterTensors()}: PyTorch's tensors flattened (row-major)
+     * and concatenated.
+     *
+     * @param values exactly {@link #parameterCount(Cell, int, int)} values
+     * @throws IllegalArgumentException when the count is wrong
+     */
     public void setParameters(double[] values) {
         arena.uploadParams(values);
     }
 
-    /** The gradients left by the last {@link #backward}, laid out as the parameters. Waits for the device. */
+    /**
+     * The gradients left by the last {@link #backward}, laid out as the parameters. Waits for the device.
+     *
+     * @return a new array, as long as {@link #parameters()}
+     */
     public double[] gradients() {
         return arena.downloadGrads();
     }
 
-    /** Parameters of a layer of the given cell: the seed cell's is {@link SeedLstm#parameterCount}. */
+    /**
+     * Parameters of a layer of the given cell: the seed cell's is {@link SeedLstm#parameterCount}.
+     *
+     * @param cell      the cell
+     * @param inputSize the input width {@code X}
+     * @param hidden    the hidden size {@code H}
+     * @return the number of parameters (the arena holds twice as many elements)
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
     public static long parameterCount(Cell cell, int inputSize, int hidden) {
         return cell == Cell.SEED ? SeedLstm.parameterCount(inputSize, hidden) : parameterCount(inputSize, hidden);
     }
 
     /**
-     * Parameters of a layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their gradients).
+     * Parameters of a standard-cell layer: {@code 4H*X + 4H*H + 8H}; the arena holds them twice (with their
+     * gradients).
      *
+     * @param inputSize the input width {@code X}
+     * @param hidden    the hidden size {@code H}
+     * @return the number of parameters
      * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long parameterCount(int inputSize, int hidden) {
@@ -176,6 +250,11 @@ public final class LstmLayer implements AutoCloseable {
      * Elements of one {@link Workspace}: {@code T*B*(X + 11H) + 3*B*H} (inputs, pre-activations/gates, cell states,
      * outputs, output gradients, pre-activation gradients; the zero state and two per-step gradients).
      *
+     * @param steps     the sequence length {@code T}
+     * @param batch     the batch size {@code B}
+     * @param inputSize the input width {@code X}
+     * @param hidden    the hidden size {@code H}
+     * @return the number of elements, for memory estimates before allocating
      * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long workspaceElements(int steps, int batch, int inputSize, int hidden) {
@@ -187,6 +266,12 @@ public final class LstmLayer implements AutoCloseable {
      * Elements of the largest single buffer a layer and its workspace allocate: the parameter arena {@code 2P}, the
      * inputs {@code T*B*X} or the gates {@code T*B*4H}. No buffer can hold more than {@link Integer#MAX_VALUE}.
      *
+     * @param cell      the cell
+     * @param steps     the sequence length {@code T}
+     * @param batch     the batch size {@code B}
+     * @param inputSize the input width {@code X}
+     * @param hidden    the hidden size {@code H}
+     * @return the number of elements of the largest buffer
      * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long largestBufferElements(Cell cell, int steps, int batch, int inputSize, int hidden) {
@@ -195,12 +280,24 @@ public final class LstmLayer implements AutoCloseable {
                 Math.max(Math.multiplyExact(rows, inputSize), Math.multiplyExact(rows, GateLayout.GATES * (long) hidden)));
     }
 
-    /** A workspace for {@code batch} sequences of {@code steps} steps. */
+    /**
+     * A workspace for {@code batch} sequences of {@code steps} steps: every buffer one forward and backward need,
+     * allocated now ({@link #workspaceElements} elements). Close it when done; it is bound to this layer.
+     *
+     * @param steps the sequence length {@code T}, positive
+     * @param batch the batch size {@code B}, positive
+     * @return the new workspace
+     * @throws IllegalArgumentException when a size is below 1 or a buffer would exceed {@link Integer#MAX_VALUE}
+     */
     public Workspace workspace(int steps, int batch) {
         return new Workspace(steps, batch);
     }
 
-    /** Plain SGD over every parameter: {@code params -= learningRate * grads}. */
+    /**
+     * Plain SGD over every parameter: {@code params -= learningRate * grads}, one backend operation.
+     *
+     * @param learningRate the step size, finite
+     */
     public void sgdStep(double learningRate) {
         arena.sgdStep(learningRate);
     }
@@ -208,6 +305,9 @@ public final class LstmLayer implements AutoCloseable {
     /**
      * The forward pass over every step, from zero initial state: {@link Workspace#inputs()} {@code (T, B, X)} to
      * {@link Workspace#outputs()} {@code (T, B, H)}, keeping the gates and cell states the backward needs.
+     *
+     * @param ws a workspace of this layer, its inputs set
+     * @throws IllegalArgumentException when {@code ws} is null or another layer's
      */
     public void forward(Workspace ws) {
         checkOwn(ws);
@@ -239,6 +339,9 @@ public final class LstmLayer implements AutoCloseable {
      * The backward pass after {@link #forward}: from {@link Workspace#outputGrads()} {@code (T, B, H)}, the gradient
      * of the loss with respect to every output {@code h_t} (which the task writes), to the gradient of every parameter,
      * written (not accumulated).
+     *
+     * @param ws the workspace of the last {@link #forward}, its output gradients set
+     * @throws IllegalArgumentException when {@code ws} is null or another layer's
      */
     public void backward(Workspace ws) {
         checkOwn(ws);
@@ -380,40 +483,77 @@ public final class LstmLayer implements AutoCloseable {
             return LstmLayer.this;
         }
 
+        /**
+         * The sequence length.
+         *
+         * @return {@code T}
+         */
         public int steps() {
             return steps;
         }
 
+        /**
+         * The batch size.
+         *
+         * @return {@code B}
+         */
         public int batch() {
             return batch;
         }
 
-        /** The inputs {@code (T, B, X)}, time-major. */
+        /**
+         * The inputs {@code (T, B, X)}, time-major; a task may write them on the device instead of
+         * {@link #setInputs}.
+         *
+         * @return the input buffer, owned by this workspace
+         */
         public Buffer inputs() {
             return inputs;
         }
 
-        /** The outputs {@code h_t}, {@code (T, B, H)}, time-major, written by {@link #forward}. */
+        /**
+         * The outputs {@code h_t}, {@code (T, B, H)}, time-major, written by {@link #forward}.
+         *
+         * @return the output buffer, owned by this workspace
+         */
         public Buffer outputs() {
             return h;
         }
 
-        /** The gradient of the loss with respect to the outputs, {@code (T, B, H)}: the task writes it. */
+        /**
+         * The gradient of the loss with respect to the outputs, {@code (T, B, H)}: the task writes it.
+         *
+         * @return the output-gradient buffer, owned by this workspace
+         */
         public Buffer outputGrads() {
             return outputGrads;
         }
 
-        /** Uploads the inputs {@code (T, B, X)}, time-major. */
+        /**
+         * Uploads the inputs {@code (T, B, X)}, time-major.
+         *
+         * @param values exactly {@code T * B * X} values
+         * @throws IllegalArgumentException when {@code values} is null or of another length
+         */
         public void setInputs(double[] values) {
             upload(values, inputs, "inputs");
         }
 
-        /** Uploads {@code dL/dh_t}, {@code (T, B, H)}, time-major. */
+        /**
+         * Uploads {@code dL/dh_t}, {@code (T, B, H)}, time-major.
+         *
+         * @param values exactly {@code T * B * H} values
+         * @throws IllegalArgumentException when {@code values} is null or of another length
+         */
         public void setOutputGrads(double[] values) {
             upload(values, outputGrads, "outputGrads");
         }
 
-        /** The outputs {@code (T, B, H)} of the last forward. Waits for the device. */
+        /**
+         * The outputs {@code (T, B, H)} of the last forward. Waits for the device.
+         *
+         * @return a new array of {@code T * B * H} values, time-major
+         */
         public double[] downloadOutputs() {
             return backend.download(h);
         }

@@ -33,7 +33,14 @@ public final class SeedLstm implements AutoCloseable {
     private final int concat;
     private final ParameterArena arena;
 
-    /** A network with zero weights; call {@link #initLikeSeed} or {@link #setParameters}. */
+    /**
+     * A network with zero weights; call {@link #initLikeSeed} or {@link #setParameters}.
+     *
+     * @param backend  where the parameters live and the operations run
+     * @param hidden   the hidden size {@code H}, positive
+     * @param inputDim the input width {@code X}, positive
+     * @throws IllegalArgumentException when a size is below 1
+     */
     public SeedLstm(Backend backend, int hidden, int inputDim) {
         if (hidden < 1) {
             throw new IllegalArgumentException("hidden must be at least 1, got " + hidden);
@@ -55,6 +62,9 @@ public final class SeedLstm implements AutoCloseable {
      * four weight matrices {@code wg, wi, wf, wo} start equal, and so do the four biases; each value is
      * {@code rand * (0.1 - -0.1) + -0.1}. The generator is left where the seed leaves it, after the last bias, where
      * the seed goes on to draw its inputs.
+     *
+     * @param rng  the seed script's generator, reseeded and advanced
+     * @param seed the seed {@code rand_arr} reseeds with before every array
      */
     public void initLikeSeed(NumpyRandom rng, long seed) {
         setParameters(seedInitialValues(rng, seed, inputDim, hidden));
@@ -94,37 +104,78 @@ public final class SeedLstm implements AutoCloseable {
         }
     }
 
+    /**
+     * The hidden size.
+     *
+     * @return {@code H}
+     */
     public int hidden() {
         return hidden;
     }
 
+    /**
+     * The input width.
+     *
+     * @return {@code X}
+     */
     public int inputDim() {
         return inputDim;
     }
 
+    /**
+     * The backend the network runs on.
+     *
+     * @return the backend given at construction
+     */
     public Backend backend() {
         return backend;
     }
 
+    /**
+     * The parameter tensors, in the order of the flat parameter array: {@code W (4H, X + H)}, {@code b (1, 4H)}.
+     *
+     * @return the tensors' names, offsets and shapes, unmodifiable
+     */
     public List<ParamTensor> parameterTensors() {
         return arena.tensors();
     }
 
-    /** All parameters, in the order of {@link #parameterTensors()}. Waits for the device. */
+    /**
+     * All parameters, in the order of {@link #parameterTensors()}. Waits for the device.
+     *
+     * @return a new array of {@link #parameterCount} values
+     */
     public double[] parameters() {
         return arena.downloadParams();
     }
 
+    /**
+     * Replaces every parameter, laid out as {@link #parameterTensors()}.
+     *
+     * @param values exactly {@link #parameterCount} values
+     * @throws IllegalArgumentException when the count is wrong
+     */
     public void setParameters(double[] values) {
         arena.uploadParams(values);
     }
 
-    /** The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device. */
+    /**
+     * The gradients left by the last {@link #computeGradients}, laid out as the parameters. Waits for the device.
+     *
+     * @return a new array, as long as {@link #parameters()}
+     */
     public double[] gradients() {
         return arena.downloadGrads();
     }
 
-    /** Parameters: {@code 4H*(X + H) + 4H}; the arena holds them twice (with their gradients). */
+    /**
+     * Parameters: {@code 4H*(X + H) + 4H}; the arena holds them twice (with their gradients).
+     *
+     * @param inputDim the input width {@code X}
+     * @param hidden   the hidden size {@code H}
+     * @return the number of parameters
+     * @throws ArithmeticException when the count does not fit a {@code long}
+     */
     public static long parameterCount(int inputDim, int hidden) {
         long g4 = (long) GateLayout.GATES * hidden;
         return Math.addExact(Math.multiplyExact(g4, inputDim + (long) hidden), g4);
@@ -134,30 +185,61 @@ public final class SeedLstm implements AutoCloseable {
      * Elements of one {@link Workspace}: {@code T*B*(X + 11H + 1) + 3*B*H + B} (the concatenated inputs, targets,
      * gates, cell states, outputs and pre-activation gradients; the zero state, two per-step gradients, one column of
      * {@code h}).
+     *
+     * @param steps    the sequence length {@code T}
+     * @param batch    the batch size {@code B}
+     * @param inputDim the input width {@code X}
+     * @param hidden   the hidden size {@code H}
+     * @return the number of elements, for memory estimates before allocating
+     * @throws ArithmeticException when the count does not fit a {@code long}
      */
     public static long workspaceElements(int steps, int batch, int inputDim, int hidden) {
         long rows = (long) steps * batch;
         return Math.addExact(Math.multiplyExact(rows, inputDim + 11L * hidden + 1), 3L * batch * hidden + batch);
     }
 
-    /** A workspace for {@code batch} sequences of {@code steps} steps. */
+    /**
+     * A workspace for {@code batch} sequences of {@code steps} steps, its buffers allocated now
+     * ({@link #workspaceElements} elements). Close it when done.
+     *
+     * @param steps the sequence length {@code T}, positive
+     * @param batch the batch size {@code B}, positive
+     * @return the new workspace
+     * @throws IllegalArgumentException when a size is below 1
+     */
     public Workspace workspace(int steps, int batch) {
         return new Workspace(steps, batch);
     }
 
-    /** Forward, loss and backward over the workspace's sequences, then {@code params -= lr * grads}. */
+    /**
+     * Forward, loss and backward over the workspace's sequences, then {@code params -= lr * grads}: one iteration of
+     * the seed.
+     *
+     * @param ws           a workspace of this network, its inputs and targets set
+     * @param learningRate the SGD step size, finite
+     */
     public void trainStep(Workspace ws, double learningRate) {
         computeGradients(ws);
         arena.sgdStep(learningRate);
     }
 
-    /** Forward, then loss and backward together (the seed computes the loss on its way back): fills the gradients. */
+    /**
+     * Forward, then loss and backward together (the seed computes the loss on its way back): fills the gradients,
+     * summed over the steps and the batch rows.
+     *
+     * @param ws a workspace of this network, its inputs and targets set
+     */
     public void computeGradients(Workspace ws) {
         forward(ws);
         backward(ws);
     }
 
-    /** The forward pass over every step. */
+    /**
+     * The forward pass over every step, from zero state: fills the workspace's gates, cell states and outputs
+     * ({@link Workspace#predictions()}, {@link Workspace#losses()}).
+     *
+     * @param ws a workspace of this network, its inputs set
+     */
     public void forward(Workspace ws) {
         int b = ws.batch;
         int h = hidden;
@@ -254,15 +336,30 @@ public final class SeedLstm implements AutoCloseable {
             hostH0 = new double[1];
         }
 
+        /**
+         * The sequence length.
+         *
+         * @return {@code T}
+         */
         public int steps() {
             return steps;
         }
 
+        /**
+         * The batch size.
+         *
+         * @return {@code B}
+         */
         public int batch() {
             return batch;
         }
 
-        /** Inputs {@code (T, B, X)}, time-major. */
+        /**
+         * Uploads the inputs {@code (T, B, X)}, time-major, into the {@code x} columns of each step's {@code [x, h]}.
+         *
+         * @param values exactly {@code T * B * X} values
+         * @throws IllegalArgumentException when the count is wrong
+         */
         public void setInputs(double[] values) {
             if (values.length != steps * batch * inputDim) {
                 throw new IllegalArgumentException("inputs must hold " + steps * batch * inputDim + " values, hold "
@@ -275,7 +372,12 @@ public final class SeedLstm implements AutoCloseable {
             backend.upload(rows, xc);
         }
 
-        /** Targets for {@code h[0]}, {@code (T, B)}, time-major. */
+        /**
+         * Uploads the targets for {@code h[0]}, {@code (T, B)}, time-major.
+         *
+         * @param values exactly {@code T * B} values
+         * @throws IllegalArgumentException when the count is wrong
+         */
         public void setTargets(double[] values) {
             if (values.length != target.length()) {
                 throw new IllegalArgumentException("targets must hold " + target.length() + " values, hold "
@@ -284,7 +386,11 @@ public final class SeedLstm implements AutoCloseable {
             backend.upload(values, target);
         }
 
-        /** {@code h[b, 0]} at every step, {@code (T, B)}: the seed's predictions. Waits for the device. */
+        /**
+         * {@code h[b, 0]} at every step, {@code (T, B)}: the seed's predictions. Waits for the device.
+         *
+         * @return a new array of {@code T * B} values, time-major
+         */
         public double[] predictions() {
             double[] out = new double[steps * batch];
             for (int t = 0; t < steps; t++) {
@@ -300,6 +406,8 @@ public final class SeedLstm implements AutoCloseable {
          * The loss of each sequence, {@code sum_t (h_t[0] - y_t)^2}, added in the seed's order (from the last step
          * back) in the backend's precision (float32 rounds every operation), from the outputs of the last forward.
          * Waits for the device.
+         *
+         * @return one loss per sequence, {@code B} values
          */
         public double[] losses() {
             double[] hs = backend.download(h);

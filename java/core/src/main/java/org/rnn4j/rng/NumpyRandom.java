@@ -122,6 +122,8 @@ public final class NumpyRandom {
      * numpy's {@code random_sample()} (also {@code random()} and {@code rand()}): a double in [0, 1)
      * with 53 random bits, made from two 32-bit draws: {@code a = next >>> 5}, {@code b = next >>> 6},
      * {@code (a * 2^26 + b) / 2^53}.
+     *
+     * @return the next value, in {@code [0, 1)}
      */
     public double randomSample() {
         int a = nextUint32() >>> 5;
@@ -133,6 +135,8 @@ public final class NumpyRandom {
      * Fills {@code out} with consecutive {@link #randomSample()} values: the same numbers, in the same
      * order, as {@code np.random.rand(d0, d1, ...)} or {@code np.random.random(shape)} flattened in C
      * (row-major) order, for a shape with {@code out.length} elements.
+     *
+     * @param out receives the values; the generator advances by two 32-bit draws per element
      */
     public void randomSample(double[] out) {
         for (int i = 0; i < out.length; i++) {
@@ -150,6 +154,7 @@ public final class NumpyRandom {
      * always takes one draw, while e.g. {@code randint(100)} may take several.
      *
      * @param high 1 to 2<sup>32</sup> (exclusive upper bound)
+     * @return the value, in {@code [0, high)}
      * @throws IllegalArgumentException if {@code high} is out of range
      */
     public long randint(long high) {

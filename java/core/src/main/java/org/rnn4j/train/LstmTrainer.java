@@ -19,23 +19,59 @@ import org.rnn4j.rng.NumpyRandom;
  */
 public final class LstmTrainer {
 
-    /** Settings; the defaults are the seed's. */
+    /**
+     * Settings; the defaults are the seed's ({@link #seedDefaults()}).
+     *
+     * @param seed         the seed of numpy's generator, which draws the parameters and then the inputs
+     * @param hidden       the hidden size {@code H} (the seed's 100)
+     * @param inputDim     the input width {@code X} (the seed's 50)
+     * @param targets      the target of {@code h[0]} at each step; its length is the sequence length {@code T}
+     * @param iterations   how many SGD steps to take (the seed's 100)
+     * @param learningRate the SGD step size (the seed's 0.1)
+     */
     public record Config(long seed, int hidden, int inputDim, double[] targets, int iterations, double learningRate) {
+        /**
+         * Keeps a copy of {@code targets}.
+         *
+         * @param seed         the generator's seed
+         * @param hidden       the hidden size
+         * @param inputDim     the input width
+         * @param targets      one target per step, not null
+         * @param iterations   the number of steps
+         * @param learningRate the step size
+         */
         public Config {
             targets = targets.clone();
         }
 
+        /**
+         * The seed script's settings: seed 0, 100 hidden units, 50 inputs, targets {@code [-0.5, 0.2, 0.1, -0.5]},
+         * 100 iterations, learning rate 0.1.
+         *
+         * @return those settings
+         */
         public static Config seedDefaults() {
             return new Config(0, 100, 50, new double[] {-0.5, 0.2, 0.1, -0.5}, 100, 0.1);
         }
 
+        /**
+         * The targets, one per step.
+         *
+         * @return a copy
+         */
         @Override
         public double[] targets() {
             return targets.clone();
         }
     }
 
-    /** An observed iteration: {@code h[0]} at every step and the loss summed over the steps. */
+    /**
+     * An observed iteration: {@code h[0]} at every step and the loss summed over the steps.
+     *
+     * @param iteration   the iteration, 0-based
+     * @param predictions {@code h_t[0]} of every step {@code t}, before the iteration's update
+     * @param loss        {@code sum_t (h_t[0] - y_t)^2}
+     */
     public record Report(int iteration, double[] predictions, double loss) {
     }
 
@@ -55,7 +91,13 @@ public final class LstmTrainer {
      * {@link NonFiniteLossException} naming exactly that iteration, after closing the network. The listener never
      * receives a non-finite loss.
      *
-     * @param observe which iterations to report (each costs a wait for the device)
+     * @param backend  where to train; its precision decides the arithmetic
+     * @param config   the settings
+     * @param observe  which iterations to report (each costs a wait for the device)
+     * @param listener hears every iteration, and the reports of the observed ones
+     * @return the trained layer, which the caller closes, with the loop's timing
+     * @throws InsufficientMemoryException when the configuration cannot fit, before anything is allocated
+     * @throws NonFiniteLossException      naming the first iteration whose loss is infinite or NaN
      */
     public static Trained<LstmLayer> train(Backend backend, Config config, IntPredicate observe,
                                            TrainingListener<Report> listener) {
@@ -65,6 +107,14 @@ public final class LstmTrainer {
     /**
      * The seed's task on the standard LSTM cell: parameters {@code U(-1/sqrt(H), 1/sqrt(H))} from the generator seeded
      * with {@code config.seed()}, then the inputs, then training as in {@link #train}.
+     *
+     * @param backend  where to train; its precision decides the arithmetic
+     * @param config   the settings
+     * @param observe  which iterations to report (each costs a wait for the device)
+     * @param listener hears every iteration, and the reports of the observed ones
+     * @return the trained layer, which the caller closes, with the loop's timing
+     * @throws InsufficientMemoryException when the configuration cannot fit, before anything is allocated
+     * @throws NonFiniteLossException      naming the first iteration whose loss is infinite or NaN
      */
     public static Trained<LstmLayer> trainStandard(Backend backend, Config config, IntPredicate observe,
                                                    TrainingListener<Report> listener) {
@@ -77,6 +127,10 @@ public final class LstmTrainer {
      * loss column and the loss history; on the host the initial parameters as {@code double}s (the seed cell's initialisation also
      * one gate's block), the inputs and one download of the outputs.
      *
+     * @param cell      the cell the layer will have
+     * @param config    the settings
+     * @param precision the backend's precision
+     * @return the estimate
      * @throws IllegalArgumentException when the sizes do not even fit a {@code long} count of bytes
      */
     public static MemoryNeed memoryNeeded(LstmLayer.Cell cell, Config config, Precision precision) {

@@ -20,6 +20,14 @@ public record MemoryNeed(String what, long backendBytes, long hostBytes) {
 
     private static final long GIB = 1L << 30;
 
+    /**
+     * Checks the byte counts.
+     *
+     * @param what         the configuration, for people
+     * @param backendBytes bytes of the backend's buffers, not negative
+     * @param hostBytes    bytes of the trainer's Java arrays, not negative
+     * @throws IllegalArgumentException when a count is negative
+     */
     public MemoryNeed {
         if (backendBytes < 0 || hostBytes < 0) {
             throw new IllegalArgumentException("byte counts must not be negative");
@@ -35,7 +43,12 @@ public record MemoryNeed(String what, long backendBytes, long hostBytes) {
         }
     }
 
-    /** The larger of the two needs in each place: for phases that run one after the other. */
+    /**
+     * The larger of the two needs in each place: for phases that run one after the other.
+     *
+     * @param other the other phase's need
+     * @return this need's {@code what} with the larger byte count of each place
+     */
     public MemoryNeed max(MemoryNeed other) {
         return new MemoryNeed(what, Math.max(backendBytes, other.backendBytes),
                 Math.max(hostBytes, other.hostBytes));
@@ -47,6 +60,7 @@ public record MemoryNeed(String what, long backendBytes, long hostBytes) {
      * against the Java heap; on the CPU both against the Java heap ({@code Runtime.maxMemory()} less what is in use,
      * after a garbage collection when that looks short).
      *
+     * @param backend the backend the configuration would run on
      * @throws InsufficientMemoryException naming the bytes needed and available
      */
     public void require(Backend backend) {

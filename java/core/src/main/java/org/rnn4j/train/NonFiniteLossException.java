@@ -14,10 +14,15 @@ import java.util.Locale;
 public final class NonFiniteLossException extends ArithmeticException {
     private static final long serialVersionUID = 1L;
 
+    /** {@code loss} or {@code error} (serialized). */
     private final String quantity;
+    /** The iteration it was seen non-finite at (serialized). */
     private final int iteration;
+    /** The value seen (serialized). */
     private final double value;
+    /** The last iteration seen finite, or -1 (serialized). */
     private final int lastFinite;
+    /** Whether every iteration was seen (serialized). */
     private final boolean exact;
 
     /**
@@ -46,27 +51,48 @@ public final class NonFiniteLossException extends ArithmeticException {
                         : "it was finite at iteration " + lastFinite + ", the last one checked");
     }
 
-    /** {@code loss} or {@code error}: the name the trainer's reports give the value. */
+    /**
+     * The name the trainer's reports give the value.
+     *
+     * @return {@code loss} or {@code error}
+     */
     public String quantity() {
         return quantity;
     }
 
-    /** The first iteration (0-based) at which the value was seen non-finite. */
+    /**
+     * The first iteration (0-based) at which the value was seen non-finite.
+     *
+     * @return the iteration, 0-based
+     */
     public int iteration() {
         return iteration;
     }
 
-    /** The value seen: NaN or an infinity. */
+    /**
+     * The value seen.
+     *
+     * @return NaN or an infinity
+     */
     public double value() {
         return value;
     }
 
-    /** The last iteration at which the value was seen finite before {@link #iteration()}, or -1. */
+    /**
+     * The last iteration at which the value was seen finite before {@link #iteration()}.
+     *
+     * @return the iteration, 0-based, or -1 when none was checked
+     */
     public int lastFinite() {
         return lastFinite;
     }
 
-    /** Whether {@link #iteration()} is exactly the first non-finite iteration (every iteration's value was seen). */
+    /**
+     * Whether {@link #iteration()} is exactly the first non-finite iteration (every iteration's value was seen, or
+     * the one before it was seen finite).
+     *
+     * @return true when the first bad iteration is known exactly
+     */
     public boolean exact() {
         return exact || iteration == lastFinite + 1;
     }

@@ -21,24 +21,64 @@ import org.rnn4j.rng.NumpyRandom;
  */
 public final class RnnTrainer {
 
-    /** Settings; the defaults are the seed's. */
+    /**
+     * Settings; the defaults are the seed's ({@link #seedDefaults()}).
+     *
+     * @param seed         the seed of numpy's generator, which draws the weights and then the problems
+     * @param hidden       the hidden size {@code H} (the seed's 16)
+     * @param iterations   how many SGD steps to take (the seed's 10000)
+     * @param learningRate the step size {@code alpha} applied to the batch's average gradient (the seed's 0.1)
+     * @param batch        problems per iteration, positive (the seed's 1)
+     * @param graphs       whether to record the step once and replay it ({@link Backend#record})
+     */
     public record Config(long seed, int hidden, int iterations, double learningRate, int batch, boolean graphs) {
+        /**
+         * Checks the batch; the other values are checked where they are used (the network, the backend).
+         *
+         * @param seed         the generator's seed
+         * @param hidden       the hidden size
+         * @param iterations   the number of steps
+         * @param learningRate the step size
+         * @param batch        problems per iteration, positive
+         * @param graphs       whether to record and replay the step
+         * @throws IllegalArgumentException when {@code batch} is below 1
+         */
         public Config {
             if (batch < 1) {
                 throw new IllegalArgumentException("batch must be at least 1, got " + batch);
             }
         }
 
-        /** Without recorded replays (every operation issued anew each iteration). */
+        /**
+         * Without recorded replays (every operation issued anew each iteration).
+         *
+         * @param seed         the generator's seed
+         * @param hidden       the hidden size
+         * @param iterations   the number of steps
+         * @param learningRate the step size
+         * @param batch        problems per iteration, positive
+         */
         public Config(long seed, int hidden, int iterations, double learningRate, int batch) {
             this(seed, hidden, iterations, learningRate, batch, false);
         }
 
-        /** One problem per iteration, as the seed. */
+        /**
+         * One problem per iteration, as the seed, without recorded replays.
+         *
+         * @param seed         the generator's seed
+         * @param hidden       the hidden size
+         * @param iterations   the number of steps
+         * @param learningRate the step size
+         */
         public Config(long seed, int hidden, int iterations, double learningRate) {
             this(seed, hidden, iterations, learningRate, 1);
         }
 
+        /**
+         * The seed script's settings: seed 0, 16 hidden units, 10000 iterations, learning rate 0.1, batch 1.
+         *
+         * @return those settings, without recorded replays
+         */
         public static Config seedDefaults() {
             return new Config(0, 16, 10000, 0.1);
         }
@@ -47,13 +87,29 @@ public final class RnnTrainer {
     /**
      * What an observed iteration saw: the seed's {@code overallError} (with a batch, its mean over the batch), and the
      * answer {@code predicted} to the batch's first problem {@code a + b} (the rounded output bits).
+     *
+     * @param iteration the iteration, 0-based
+     * @param error     the seed's {@code overallError}, {@code sum_t |y_t - out_t|}, averaged over the batch
+     * @param a         the first addend of the batch's first problem
+     * @param b         its second addend
+     * @param predicted the network's answer to it
      */
     public record Report(int iteration, double error, int a, int b, int predicted) {
+        /**
+         * The right answer.
+         *
+         * @return {@code a + b}
+         */
         public int sum() {
             return a + b;
         }
 
-        /** The bits of {@code value}, most significant first, as the seed prints them. */
+        /**
+         * The bits of {@code value}, most significant first, as the seed prints them.
+         *
+         * @param value a number in {@code [0, 256)}; only its low 8 bits are read
+         * @return its 8 bits, most significant first
+         */
         public static int[] bits(int value) {
             int[] bits = new int[BinaryAdditionRnn.BITS];
             for (int i = 0; i < bits.length; i++) {
@@ -77,7 +133,13 @@ public final class RnnTrainer {
      * iteration is observed; {@link NonFiniteLossException} stops it, after closing the network. The listener never
      * receives a non-finite error.
      *
-     * @param observe which iterations to report (each costs a wait for the device)
+     * @param backend  where to train; its precision decides the arithmetic
+     * @param config   the settings
+     * @param observe  which iterations to report (each costs a wait for the device)
+     * @param listener hears every iteration, and the reports of the observed ones
+     * @return the trained network, which the caller closes, with the loop's timing
+     * @throws InsufficientMemoryException when the configuration cannot fit, before anything is allocated
+     * @throws NonFiniteLossException      when the error becomes infinite or NaN
      */
     public static Trained<BinaryAdditionRnn> train(Backend backend, Config config, IntPredicate observe,
                                                     TrainingListener<Report> listener) {
@@ -146,6 +208,11 @@ public final class RnnTrainer {
      * The memory {@link #train} needs for {@code config} in {@code precision}, estimated without allocating anything:
      * on the backend the network ({@code 2P}) and its workspace; on the host the initial parameters as
      * {@code double}s and the workspace's staging arrays.
+     *
+     * @param config    the settings
+     * @param precision the backend's precision
+     * @return the estimate
+     * @throws IllegalArgumentException when one buffer would exceed {@link Integer#MAX_VALUE} elements
      */
     public static MemoryNeed memoryNeeded(Config config, Precision precision) {
         int h = config.hidden();
@@ -157,6 +224,11 @@ public final class RnnTrainer {
     /**
      * The memory a trained network of {@code hidden} units and {@link #accuracy} need together: the network, and the
      * workspace of all {@code 128 * 128} pairs with its host arrays.
+     *
+     * @param hidden    the hidden size {@code H}
+     * @param precision the backend's precision
+     * @return the estimate
+     * @throws IllegalArgumentException when one buffer would exceed {@link Integer#MAX_VALUE} elements
      */
     public static MemoryNeed accuracyMemoryNeeded(int hidden, Precision precision) {
         String what = String.format(Locale.ROOT, "rnn accuracy over all pairs, hidden %d, %s", hidden,
@@ -186,7 +258,14 @@ public final class RnnTrainer {
         return new MemoryNeed(what, onBackend * precision.bytes(), onHost);
     }
 
-    /** Fills {@code a} and {@code b} with the next problems, drawn as the seed draws them: {@code a}, then {@code b}. */
+    /**
+     * Fills {@code a} and {@code b} with the next problems, drawn as the seed draws them: {@code a}, then {@code b},
+     * each {@code randint(128)}.
+     *
+     * @param rng the seed's generator, advanced by two draws per problem
+     * @param a   receives the first addends; its length is the number of problems
+     * @param b   receives the second addends; at least as long as {@code a}
+     */
     public static void drawProblems(NumpyRandom rng, int[] a, int[] b) {
         for (int r = 0; r < a.length; r++) {
             a[r] = (int) rng.randint(BinaryAdditionRnn.ADDEND_LIMIT);
@@ -194,19 +273,43 @@ public final class RnnTrainer {
         }
     }
 
-    /** How well a trained network adds: over all {@code 128 * 128} pairs, in one batch. */
+    /**
+     * How well a trained network adds: over all {@code 128 * 128} pairs, in one batch.
+     *
+     * @param correct     how many sums were exactly right
+     * @param total       how many pairs were tried, {@link #ALL_PAIRS}
+     * @param predictions the answer to every pair, at index {@code a * 128 + b}
+     */
     public record Accuracy(int correct, int total, int[] predictions) {
+        /**
+         * The share of exact sums.
+         *
+         * @return {@code correct / total}, in {@code [0, 1]}
+         */
         public double fraction() {
             return (double) correct / total;
         }
 
-        /** The network's answer to {@code a + b}. */
+        /**
+         * The network's answer to {@code a + b}.
+         *
+         * @param a the first addend, in {@code [0, 128)}
+         * @param b the second addend, in {@code [0, 128)}
+         * @return the sum the network's rounded output bits spell
+         */
         public int predicted(int a, int b) {
             return predictions[a * BinaryAdditionRnn.ADDEND_LIMIT + b];
         }
     }
 
-    /** Runs every pair {@code a, b in [0, 128)} through the network at once and counts the exact sums. */
+    /**
+     * Runs every pair {@code a, b in [0, 128)} through the network at once and counts the exact sums. The workspace
+     * it allocates is refused first, like a training run, when it cannot fit.
+     *
+     * @param net a network (trained or not); left as it is
+     * @return the count and every answer
+     * @throws InsufficientMemoryException when the workspace of all pairs cannot fit
+     */
     public static Accuracy accuracy(BinaryAdditionRnn net) {
         MemoryNeed all = accuracyMemoryNeeded(net.hidden(), net.backend().precision());
         long network = 2 * BinaryAdditionRnn.parameterCount(net.hidden()) * net.backend().precision().bytes();

@@ -38,6 +38,10 @@ public final class CpuBackend32 extends AbstractBackend {
     /** 0 for the reference order; else where each GEMM's sum over {@code k} is split (see {@link #withSplitSums}). */
     private final float splitAt;
 
+    /**
+     * A float32 CPU backend, every GEMM summed in the reference order: the one to train and to compare with.
+     * Nothing to release but the Java arrays; closing it still invalidates its buffers.
+     */
     public CpuBackend32() {
         this(0);
     }
@@ -55,6 +59,8 @@ public final class CpuBackend32 extends AbstractBackend {
      * bound from it (the command line's {@code ParityCheck}). Not for training.
      *
      * @param at the split point as a fraction of {@code k}, strictly between 0 and 1
+     * @return a new float32 backend whose GEMMs split their sums at {@code at}
+     * @throws IllegalArgumentException when {@code at} is not strictly between 0 and 1
      */
     public static CpuBackend32 withSplitSums(float at) {
         if (!(at > 0 && at < 1)) {

@@ -20,6 +20,12 @@ public abstract class AbstractBackend implements Backend {
     private boolean dryRun;
     private final List<Backend.Replay> replays = new ArrayList<>();
 
+    /**
+     * Starts a backend that stores and computes in {@code precision}.
+     *
+     * @param precision the element format of every buffer, fixed for the backend's life
+     * @throws IllegalArgumentException when {@code precision} is null
+     */
     protected AbstractBackend(Precision precision) {
         if (precision == null) {
             throw new IllegalArgumentException("precision must not be null");
@@ -32,78 +38,368 @@ public abstract class AbstractBackend implements Backend {
         return precision;
     }
 
-    /** Allocates zero-filled storage for {@code length} elements. */
+    /**
+     * Allocates zero-filled storage for {@code length} elements; called with the backend open and not recording.
+     *
+     * @param length the number of elements, at least 1
+     * @return the storage, owned by this backend, which {@link Buffer#root} then wraps
+     */
     protected abstract Allocation doAllocate(int length);
 
+    /**
+     * Copies host values into the buffer, as {@link Backend#upload(double[], int, Buffer)}; called with {@code dst}
+     * this backend's, open and not empty, {@code src} long enough, and not while recording. Must have read {@code src}
+     * when it returns.
+     *
+     * @param src       the values
+     * @param srcOffset where in {@code src} to start
+     * @param dst       the buffer to fill, entirely
+     */
     protected abstract void doUpload(double[] src, int srcOffset, Buffer dst);
 
+    /**
+     * Copies the buffer's values to the host after all earlier work, as
+     * {@link Backend#download(Buffer, double[], int)}; called with {@code src} this backend's, open and not empty,
+     * {@code dst} long enough, and not while recording.
+     *
+     * @param src       the buffer to read, entirely
+     * @param dst       where to write
+     * @param dstOffset where in {@code dst} to start
+     */
     protected abstract void doDownload(Buffer src, double[] dst, int dstOffset);
 
+    /**
+     * Runs {@link Backend#gemm} once validated: {@code m, n} positive, {@code k} not negative, {@code alpha} and
+     * {@code beta} finite in the precision, every buffer long enough for its leading dimension, {@code c} disjoint from
+     * {@code a} and {@code b}.
+     *
+     * @param transA whether {@code op(A)} is the transpose of the stored {@code A}
+     * @param transB whether {@code op(B)} is the transpose of the stored {@code B}
+     * @param m      rows of {@code op(A)} and {@code C}, positive
+     * @param n      columns of {@code op(B)} and {@code C}, positive
+     * @param k      the inner dimension, not negative
+     * @param alpha  the factor of the product
+     * @param a      the stored {@code A}: {@code (m, k)}, or {@code (k, m)} when {@code transA}
+     * @param lda    the leading dimension of {@code a}, at least its stored column count
+     * @param b      the stored {@code B}: {@code (k, n)}, or {@code (n, k)} when {@code transB}
+     * @param ldb    the leading dimension of {@code b}, at least its stored column count
+     * @param beta   the factor of the old {@code C}; 0 ignores it
+     * @param c      the output {@code (m, n)}; must not overlap {@code a} or {@code b}
+     * @param ldc    the leading dimension of {@code c}, at least {@code n}
+     */
     protected abstract void doGemm(boolean transA, boolean transB, int m, int n, int k,
                                    double alpha, Buffer a, int lda, Buffer b, int ldb,
                                    double beta, Buffer c, int ldc);
 
+    /**
+     * Runs {@link Backend#copyMatrix} once validated: positive sizes, buffers long enough for their leading dimensions,
+     * {@code dst} disjoint from {@code src}.
+     *
+     * @param rows  the number of rows copied, positive
+     * @param cols  the number of columns copied, positive
+     * @param src   the source matrix
+     * @param ldSrc the leading dimension of {@code src}, at least {@code cols}
+     * @param dst   the destination matrix; must not overlap {@code src}
+     * @param ldDst the leading dimension of {@code dst}, at least {@code cols}
+     */
     protected abstract void doCopyMatrix(int rows, int cols, Buffer src, int ldSrc, Buffer dst, int ldDst);
 
+    /**
+     * Runs {@link Backend#sigmoidForward} once validated: equal, non-zero lengths; {@code y} is {@code x} or disjoint
+     * from it.
+     *
+     * @param x the input
+     * @param y the output
+     */
     protected abstract void doSigmoidForward(Buffer x, Buffer y);
 
+    /**
+     * Runs {@link Backend#sigmoidBackward} once validated: equal, non-zero lengths; {@code dx} is {@code dy} or
+     * disjoint from it, and disjoint from {@code y}.
+     *
+     * @param dy the gradient reaching the sigmoid's output
+     * @param y  the sigmoid's output, as {@link #sigmoidForward} wrote it
+     * @param dx the gradient of its input, written
+     */
     protected abstract void doSigmoidBackward(Buffer dy, Buffer y, Buffer dx);
 
+    /**
+     * Runs {@link Backend#seedLstmCellForward} once validated: every length matches {@code batch} and {@code hidden};
+     * {@code gates} is {@code preact} or disjoint from it; the other outputs are disjoint from the inputs and from each
+     * other.
+     *
+     * @param batch  the batch size {@code B}, positive
+     * @param hidden the hidden size {@code H}, positive
+     * @param preact the gate pre-activations without bias, {@code (B, 4H)}
+     * @param bias   the gate bias, {@code (4H)}
+     * @param sPrev  the previous cell state, {@code (B, H)}
+     * @param gates  the post-activation gates, {@code (B, 4H)}, written
+     * @param s      the new cell state, {@code (B, H)}, written
+     * @param h      the new output, {@code (B, H)}, written
+     */
     protected abstract void doSeedLstmCellForward(int batch, int hidden, Buffer preact, Buffer bias, Buffer sPrev,
                                                   Buffer gates, Buffer s, Buffer h);
 
+    /**
+     * Runs {@link Backend#seedLstmCellBackward} once validated: every length matches {@code batch} and {@code hidden};
+     * {@code dsPrev} is {@code dsNext} or disjoint from it; the other outputs are disjoint from the inputs and from
+     * each other.
+     *
+     * @param batch   the batch size {@code B}, positive
+     * @param hidden  the hidden size {@code H}, positive
+     * @param gates   the forward's post-activation gates, {@code (B, 4H)}
+     * @param s       the forward's cell state, {@code (B, H)}
+     * @param sPrev   the previous cell state the forward read, {@code (B, H)}
+     * @param dh      the gradient reaching this step's output, {@code (B, H)}
+     * @param dsNext  the cell-state gradient carried from the next step, {@code (B, H)} (zero at the last step)
+     * @param dPreact the pre-activation gradients, {@code (B, 4H)}, written
+     * @param dsPrev  the cell-state gradient carried to the previous step, {@code (B, H)}, written
+     */
     protected abstract void doSeedLstmCellBackward(int batch, int hidden, Buffer gates, Buffer s, Buffer sPrev,
                                                    Buffer dh, Buffer dsNext, Buffer dPreact, Buffer dsPrev);
 
+    /**
+     * Runs {@link Backend#standardLstmCellForward} once validated: every length matches {@code batch} and
+     * {@code hidden}; {@code gates} is {@code preact} or disjoint from it; the other outputs are disjoint from the
+     * inputs and from each other.
+     *
+     * @param batch  the batch size {@code B}, positive
+     * @param hidden the hidden size {@code H}, positive
+     * @param preact the gate pre-activations without bias, {@code (B, 4H)}
+     * @param biasIh the input-hidden bias {@code b_ih}, {@code (4H)}
+     * @param biasHh the hidden-hidden bias {@code b_hh}, {@code (4H)}
+     * @param cPrev  the previous cell state, {@code (B, H)}
+     * @param gates  the post-activation gates, {@code (B, 4H)}, written
+     * @param c      the new cell state, {@code (B, H)}, written
+     * @param h      the new output, {@code (B, H)}, written
+     */
     protected abstract void doStandardLstmCellForward(int batch, int hidden, Buffer preact, Buffer biasIh,
                                                       Buffer biasHh, Buffer cPrev, Buffer gates, Buffer c, Buffer h);
 
+    /**
+     * Runs {@link Backend#standardLstmCellBackward} once validated: every length matches {@code batch} and
+     * {@code hidden}; {@code dcPrev} is {@code dcNext} or disjoint from it; the other outputs are disjoint from the
+     * inputs and from each other.
+     *
+     * @param batch   the batch size {@code B}, positive
+     * @param hidden  the hidden size {@code H}, positive
+     * @param gates   the forward's post-activation gates, {@code (B, 4H)}
+     * @param c       the forward's cell state, {@code (B, H)}
+     * @param cPrev   the previous cell state the forward read, {@code (B, H)}
+     * @param dh      the gradient reaching this step's output, {@code (B, H)}
+     * @param dcNext  the cell-state gradient carried from the next step, {@code (B, H)} (zero at the last step)
+     * @param dPreact the pre-activation gradients, {@code (B, 4H)}, written
+     * @param dcPrev  the cell-state gradient carried to the previous step, {@code (B, H)}, written
+     */
     protected abstract void doStandardLstmCellBackward(int batch, int hidden, Buffer gates, Buffer c, Buffer cPrev,
                                                        Buffer dh, Buffer dcNext, Buffer dPreact, Buffer dcPrev);
 
+    /**
+     * Runs {@link Backend#sumRows} once validated: positive sizes, {@code src (rows, cols)}, {@code dst (cols)}
+     * disjoint from it. Must sum in the order {@link org.rnn4j.backend.ColumnSums} defines.
+     *
+     * @param rows       the number of rows summed, positive
+     * @param cols       the number of columns, positive
+     * @param src        the matrix {@code (rows, cols)}, contiguous
+     * @param dst        the column sums {@code (cols)}; must not overlap {@code src}
+     * @param accumulate whether to add to {@code dst} rather than overwrite it
+     */
     protected abstract void doSumRows(int rows, int cols, Buffer src, Buffer dst, boolean accumulate);
 
+    /**
+     * Runs {@link Backend#sgdUpdate} once validated: equal, non-zero lengths, disjoint buffers, a learning rate finite
+     * in the precision.
+     *
+     * @param params       the parameters, updated in place
+     * @param grads        their gradients; must not overlap {@code params}
+     * @param learningRate the step size (rounded to the precision)
+     */
     protected abstract void doSgdUpdate(Buffer params, Buffer grads, double learningRate);
 
+    /**
+     * Runs {@link Backend#crossEntropyForward} once validated: positive sizes ({@code classes} exact in the precision),
+     * {@code logits (rows, classes)}, {@code targets (rows)}, {@code loss} of {@code rows} or one element and disjoint
+     * from the inputs. The target values themselves are not checked here: that is the implementation's part (see the
+     * class comment of {@link Backend}).
+     *
+     * @param rows    the number of rows (samples), positive
+     * @param classes the number of classes, positive; at most {@link #MAX_INDEX_RANGE_FLOAT32} in float32
+     * @param logits  the unnormalised scores, {@code (rows, classes)}
+     * @param targets the target class of each row, {@code (rows)}, integer values in {@code [0, classes)}
+     * @param loss    the per-row losses {@code (rows)}, or their mean {@code (1)} when {@code mean}, written
+     * @param mean    whether to write the mean over the rows instead of one loss per row
+     */
     protected abstract void doCrossEntropyForward(int rows, int classes, Buffer logits, Buffer targets, Buffer loss,
                                                   boolean mean);
 
+    /**
+     * Runs {@link Backend#crossEntropyBackward} once validated: as {@link #doCrossEntropyForward}, with {@code scale}
+     * finite in the precision and {@code dLogits (rows, classes)} disjoint from the inputs.
+     *
+     * @param rows    the number of rows (samples), positive
+     * @param classes the number of classes, positive
+     * @param logits  the forward's scores, {@code (rows, classes)}
+     * @param targets the target class of each row, {@code (rows)}, as in the forward
+     * @param scale   the gradient reaching each row's loss: {@code 1 / rows} for the mean, 1 for the sum
+     * @param dLogits the gradient of the scores, {@code (rows, classes)}, written
+     */
     protected abstract void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
                                                    Buffer dLogits);
 
+    /**
+     * Runs {@link Backend#mseForward} once validated: equal lengths, a one-element {@code loss} disjoint from both
+     * inputs.
+     *
+     * @param pred   the predictions, {@code n} elements
+     * @param target the targets, {@code n} elements
+     * @param loss   the mean, one element, written
+     */
     protected abstract void doMseForward(Buffer pred, Buffer target, Buffer loss);
 
+    /**
+     * Runs {@link Backend#mseBackward} once validated: equal lengths, {@code scale} finite in the precision,
+     * {@code dPred} {@code pred} itself or disjoint from it, and disjoint from {@code target}.
+     *
+     * @param pred   the predictions
+     * @param target the targets, as many as {@code pred}
+     * @param scale  the factor of the difference: {@code 2 / n} for the mean
+     * @param dPred  the gradient of the predictions, written
+     */
     protected abstract void doMseBackward(Buffer pred, Buffer target, double scale, Buffer dPred);
 
+    /**
+     * Runs {@link Backend#embeddingForward} once validated: positive sizes ({@code vocab} exact in the precision),
+     * {@code table (vocab, dim)}, {@code out (n, dim)} disjoint from the inputs. The index values are the
+     * implementation's to check.
+     *
+     * @param vocab   the number of rows of the table, positive; at most {@link #MAX_INDEX_RANGE_FLOAT32} in float32
+     * @param dim     the embedding width, positive
+     * @param table   the embedding table, {@code (vocab, dim)}
+     * @param indices the rows to gather, {@code (n)}, integer values in {@code [0, vocab)}
+     * @param out     the gathered rows, {@code (n, dim)}, written
+     */
     protected abstract void doEmbeddingForward(int vocab, int dim, Buffer table, Buffer indices, Buffer out);
 
+    /**
+     * Runs {@link Backend#embeddingBackward} once validated: positive sizes ({@code vocab} exact in the precision),
+     * {@code dOut (n, dim)}, {@code dTable (vocab, dim)} disjoint from the inputs. The index values are the
+     * implementation's to check.
+     *
+     * @param vocab      the number of rows of the table, positive
+     * @param dim        the embedding width, positive
+     * @param indices    the rows the forward gathered, {@code (n)}
+     * @param dOut       the gradient of the forward's output, {@code (n, dim)}
+     * @param dTable     the gradient of the table, {@code (vocab, dim)}
+     * @param accumulate whether to add to {@code dTable} rather than start from zero
+     */
     protected abstract void doEmbeddingBackward(int vocab, int dim, Buffer indices, Buffer dOut, Buffer dTable,
                                                 boolean accumulate);
 
+    /**
+     * Runs {@link Backend#biasAdd} once validated: positive sizes, {@code x, y (rows, cols)}, {@code bias (cols)};
+     * {@code y} is {@code x} or disjoint from it, and disjoint from {@code bias}.
+     *
+     * @param rows the number of rows, positive
+     * @param cols the number of columns, positive
+     * @param x    the input, {@code (rows, cols)}
+     * @param bias the bias, {@code (cols)}
+     * @param y    the output, {@code (rows, cols)}, written
+     */
     protected abstract void doBiasAdd(int rows, int cols, Buffer x, Buffer bias, Buffer y);
 
+    /**
+     * Runs {@link Backend#dropoutForward} once validated: {@code p} in {@code [0, 1)}, equal lengths, {@code y}
+     * {@code x} itself or disjoint from it, {@code mask} disjoint from both.
+     *
+     * @param x      the input
+     * @param p      the probability of dropping an element, in {@code [0, 1)}
+     * @param seed   the Philox key, fixed for a run
+     * @param offset the first Philox counter of this call, advanced by {@code ceil(n / 4)} per call
+     * @param mask   the kept elements' scale or 0, written (the workspace of {@link #dropoutBackward})
+     * @param y      the output
+     */
     protected abstract void doDropoutForward(Buffer x, double p, long seed, long offset, Buffer mask, Buffer y);
 
+    /**
+     * Runs {@link Backend#dropoutBackward} once validated: equal lengths, {@code dx} {@code dy} itself or disjoint from
+     * it, and disjoint from {@code mask}.
+     *
+     * @param dy   the gradient reaching the forward's output
+     * @param mask the forward's mask
+     * @param dx   the gradient of the forward's input, written
+     */
     protected abstract void doDropoutBackward(Buffer dy, Buffer mask, Buffer dx);
 
+    /**
+     * Runs {@link Backend#l2Norm} once validated: a one-element {@code norm} disjoint from {@code x}. Must sum in the
+     * order the class comment of {@link Backend} defines.
+     *
+     * @param x    the values
+     * @param norm their L2 norm, one element, written
+     */
     protected abstract void doL2Norm(Buffer x, Buffer norm);
 
+    /**
+     * Runs {@link Backend#clipCoefficient} once validated: one-element buffers, the same or disjoint, and
+     * {@code maxNorm} finite in the precision and not negative.
+     *
+     * @param norm    the gradient norm, one element (as {@link #l2Norm} writes it)
+     * @param maxNorm the largest norm allowed, finite, not negative
+     * @param coef    the factor to scale the gradients by, one element, written
+     */
     protected abstract void doClipCoefficient(Buffer norm, double maxNorm, Buffer coef);
 
+    /**
+     * Runs {@link Backend#scaleBy} once validated: a one-element {@code factor} disjoint from {@code x}.
+     *
+     * @param x      the values, scaled in place
+     * @param factor the factor, one element (as {@link #clipCoefficient} writes it)
+     */
     protected abstract void doScaleBy(Buffer x, Buffer factor);
 
+    /**
+     * Runs {@link Backend#adamUpdate} once validated: equal lengths but the one-element {@code step}, no two buffers
+     * overlapping, the betas in {@code [0, 1)}, the other hyperparameters finite and not negative.
+     *
+     * @param params      the parameters, updated in place
+     * @param grads       their gradients (read only)
+     * @param expAvg      the first moment {@code m}, updated
+     * @param expAvgSq    the second moment {@code v}, updated
+     * @param step        the step count, one element, incremented
+     * @param lr          the learning rate
+     * @param beta1       the decay of the first moment, in {@code [0, 1)}
+     * @param beta2       the decay of the second moment, in {@code [0, 1)}
+     * @param eps         the term added to the denominator
+     * @param weightDecay the L2 penalty added to the gradient, 0 for none
+     */
     protected abstract void doAdamUpdate(Buffer params, Buffer grads, Buffer expAvg, Buffer expAvgSq, Buffer step,
                                          double lr, double beta1, double beta2, double eps, double weightDecay);
 
+    /**
+     * Runs {@link Backend#sgdMomentumUpdate} once validated: equal lengths but the one-element {@code step}, no two
+     * buffers overlapping, the hyperparameters finite and not negative.
+     *
+     * @param params         the parameters, updated in place
+     * @param grads          their gradients (read only)
+     * @param momentumBuffer the momentum buffer {@code buf}, updated
+     * @param step           the step count, one element, incremented
+     * @param lr             the learning rate
+     * @param momentum       the momentum factor, 0 for plain SGD
+     * @param weightDecay    the L2 penalty added to the gradient, 0 for none
+     */
     protected abstract void doSgdMomentumUpdate(Buffer params, Buffer grads, Buffer momentumBuffer, Buffer step,
                                                 double lr, double momentum, double weightDecay);
 
+    /** Waits for every operation issued so far, as {@link Backend#synchronize}; called open and not recording. */
     protected abstract void doSynchronize();
 
     /**
      * Records what {@code body} issues; the default (for backends without graphs) runs {@code body} once with every
      * operation validated but not run, then replays by running {@code body}.
      * Called with recording guarded: uploads, downloads, synchronizing and allocating throw meanwhile.
+     *
+     * @param body issues the operations to record (not null)
+     * @return the replay; {@link #close()} closes it with the backend
      */
     protected Backend.Replay doRecord(Runnable body) {
         // Check the body now, as a graph capture would (arguments, and nothing forbidden while recording), without
@@ -617,6 +913,8 @@ public abstract class AbstractBackend implements Backend {
     /**
      * Bytes held by this backend's live allocations: every buffer it allocated and nobody has closed yet. The number a
      * training loop must keep constant from iteration to iteration (docs/memory.md).
+     *
+     * @return the bytes of every open root buffer of this backend
      */
     public final long allocatedBytes() {
         long elements = 0;
@@ -628,7 +926,11 @@ public abstract class AbstractBackend implements Backend {
         return elements * precision.bytes();
     }
 
-    /** Whether {@link #close()} has been called. */
+    /**
+     * Whether {@link #close()} has been called.
+     *
+     * @return true once closed
+     */
     public final boolean isClosed() {
         return closed;
     }

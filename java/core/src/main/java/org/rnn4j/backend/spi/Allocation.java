@@ -14,6 +14,13 @@ public abstract class Allocation {
     private final int length;
     private boolean released;
 
+    /**
+     * Records the owner and size of new storage; the subclass holds the storage itself.
+     *
+     * @param owner  the backend that made it, not null
+     * @param length the number of elements
+     * @throws NullPointerException when {@code owner} is null
+     */
     protected Allocation(Backend owner, int length) {
         this.owner = Objects.requireNonNull(owner, "owner");
         this.length = length;
