@@ -31,8 +31,6 @@ import org.rnn4j.text.TextTooShortException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /** {@code rnn4j train charlm}: a character-level language model on the user's own text. */
 @Command(name = "charlm", mixinStandardHelpOptions = true, sortOptions = false,
@@ -229,7 +227,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
         CharLmTrainer.Update last = null;
         double lastVal = Double.NaN;
         long loopStart = System.nanoTime();
-        SignalHandler previous = installInterruptHandler(err);
+        Object previous = installInterruptHandler(err);
         try (StreamingTrace traceFile = trace == null ? null : StreamingTrace.open(trace, "--trace")) {
             while (trainer.step() < steps && !interrupted) {
                 long t0 = System.nanoTime();
@@ -507,30 +505,20 @@ final class TrainCharLmCommand implements Callable<Integer> {
     // ------------------------------------------------------------------------------------------------ Ctrl-C
 
     /** Ctrl-C sets a flag the loop reads after each update; a second Ctrl-C exits at once. */
-    private SignalHandler installInterruptHandler(PrintWriter err) {
-        try {
-            return Signal.handle(new Signal("INT"), sig -> {
-                if (interrupted) {
-                    System.exit(INTERRUPTED);
-                }
-                interrupted = true;
-                err.println();
-                err.println("rnn4j: interrupted: finishing this update, then saving the checkpoint (Ctrl-C again to "
-                        + "stop at once, keeping the last saved one)");
-                err.flush();
-            });
-        } catch (IllegalArgumentException | UnsupportedOperationException e) {
-            return null; // no SIGINT here: Ctrl-C then ends the JVM as usual
-        }
+    private Object installInterruptHandler(PrintWriter err) {
+        return InterruptSignal.install(() -> {
+            if (interrupted) {
+                System.exit(INTERRUPTED);
+            }
+            interrupted = true;
+            err.println();
+            err.println("rnn4j: interrupted: finishing this update, then saving the checkpoint (Ctrl-C again to "
+                    + "stop at once, keeping the last saved one)");
+            err.flush();
+        });
     }
 
-    private static void restoreInterruptHandler(SignalHandler previous) {
-        if (previous != null) {
-            try {
-                Signal.handle(new Signal("INT"), previous);
-            } catch (IllegalArgumentException | UnsupportedOperationException ignored) {
-                // nothing to restore
-            }
-        }
+    private static void restoreInterruptHandler(Object previous) {
+        InterruptSignal.restore(previous);
     }
 }

@@ -48,7 +48,23 @@ public record CharLmSettings(int layers, int hidden, int embedding, int seqLen, 
     private static final List<String> KEYS = List.of("layers", "hidden", "embedding", "seq_len", "batch", "optimizer",
             "lr", "clip", "dropout", "val_fraction", "seed", "precision");
 
-    /** @throws IllegalArgumentException with {@link #problem()}'s message when a value is out of range */
+    /**
+     * Checks the settings.
+     *
+     * @param layers      stacked LSTM layers, at least 1
+     * @param hidden      hidden units per layer, at least 1
+     * @param embedding   values per character in the embedding, at least 1
+     * @param seqLen      steps per window {@code T}, at least 1
+     * @param batch       parallel streams {@code B}, at least 1
+     * @param optimizer   {@code adam} or {@code sgd}
+     * @param lr          learning rate, finite and positive
+     * @param clip        the largest total gradient norm kept, finite, 0 for none
+     * @param dropout     dropout between LSTM layers in training, in {@code [0, 1)}
+     * @param valFraction the share of the text kept for validation, in {@code [0, 1)}
+     * @param seed        seed of the initial values and the dropout draws, 0 to {@value #MAX_SEED}
+     * @param precision   the run's precision
+     * @throws IllegalArgumentException naming the first value out of range
+     */
     public CharLmSettings {
         Objects.requireNonNull(optimizer, "optimizer");
         Objects.requireNonNull(precision, "precision");

@@ -79,7 +79,16 @@ public final class AtomicFile implements AutoCloseable {
      * after it is flushed but before the fsync, after the fsync but before the rename, and after the rename (before
      * the directory's fsync).
      */
-    public enum Stage { WRITE, BEFORE_FSYNC, BEFORE_RENAME, AFTER_RENAME }
+    public enum Stage {
+        /** While the content is written (at every write call). */
+        WRITE,
+        /** After the content is flushed, before the file's fsync. */
+        BEFORE_FSYNC,
+        /** After the fsync, before the rename over the target. */
+        BEFORE_RENAME,
+        /** After the rename, before the directory's fsync. */
+        AFTER_RENAME
+    }
 
     /** A test's hook into every save: called at each {@link Stage}; an {@link IOException} makes the save fail there. */
     @FunctionalInterface
