@@ -3,6 +3,7 @@ package org.rnn4j.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -12,10 +13,16 @@ import picocli.CommandLine.Command;
  * 2 bad input (one line on stderr naming the option, never a stack trace).
  */
 @Command(name = "rnn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.",
-        subcommands = {TrainCommand.class, GradcheckCommand.class, DevicesCommand.class, CompareCommand.class,
-                MemoryCommand.class, CommandLine.HelpCommand.class})
+        description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.")
 public final class Main implements Runnable {
+
+    /**
+     * The subcommands, in the order help lists them. Added by {@link #run} rather than named in the annotation:
+     * picocli builds the model of every command it is given, by reflection, and for {@code train lstm} that was a
+     * good part of the start; a command line whose first word names one of them gets that one only.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(TrainCommand.class, GradcheckCommand.class,
+            DevicesCommand.class, CompareCommand.class, MemoryCommand.class, CommandLine.HelpCommand.class);
 
     /** Exit code for bad input. */
     public static final int USAGE = 2;
@@ -38,6 +45,17 @@ public final class Main implements Runnable {
     /** Runs the command line with the given streams and returns its exit code; for tests and {@link #main}. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        Class<?> named = null;
+        for (Class<?> c : SUBCOMMANDS) {
+            if (args.length > 0 && c.getAnnotation(Command.class).name().equals(args[0])) {
+                named = c;
+            }
+        }
+        for (Class<?> c : SUBCOMMANDS) {
+            if (named == null || c == named) {
+                cl.addSubcommand(c);
+            }
+        }
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, ignored) -> {

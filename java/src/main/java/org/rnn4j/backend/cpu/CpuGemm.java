@@ -32,8 +32,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Two routes.</b> The Java GEMM above is the reference: the seeds' float64 runs use it, and its results are
  * exactly the plain loop's. Large products may instead take the fast route, OpenBLAS ({@link OpenBlasGemm}), chosen
  * per call by size: with {@value #ROUTE_ENV} unset (or {@code auto}), products of at least {@link #FAST_MIN_WORK}
- * multiply-adds ({@code m * n * k}), in either precision, go to OpenBLAS, loaded on the first such product; smaller
- * ones (every product of the seeds' networks) stay in Java, and OpenBLAS is never loaded for them. {@code java}
+ * multiply-adds ({@code m * n * k}), in either precision, go to OpenBLAS; smaller ones (every product of the seeds'
+ * networks) stay in Java. Loading OpenBLAS costs a third of a second, so it is loaded only once it is worth it, as in
+ * the ski-rental problem: large products stay in Java until together they have done {@link #LOAD_WORTH_WORK}
+ * multiply-adds (about what the Java GEMM does in the time of the load), then OpenBLAS is loaded and takes them from
+ * there on; once loaded in the JVM (by any backend), it takes them at once. A short run with a few large products
+ * (the RNN's accuracy pass over all 65536 pairs) thus never pays for the load. {@code java}
  * forces the Java GEMM for every product, {@code fast} OpenBLAS for every product with {@code k >= 1} (an error when
  * it cannot load). Where OpenBLAS cannot load in {@code auto} (a platform without its natives), one line on stderr
  * says so and the Java GEMM serves every product.
@@ -60,6 +64,15 @@ final class CpuGemm {
      * OpenBLAS, copies included, overtakes the Java GEMM here (see the README's performance section).
      */
     static final long FAST_MIN_WORK = 1L << 18;
+
+    /**
+     * In {@link Route#AUTO}, the multiply-adds that large products do in Java before OpenBLAS is loaded: 2^31, about
+     * 0.1-0.2 s of the Java GEMM here, the order of the load's own cost (see the class).
+     */
+    static final long LOAD_WORTH_WORK = 1L << 31;
+
+    /** Set when OpenBLAS has loaded in this JVM: from then on its cost is sunk and large products take it at once. */
+    private static volatile boolean fastLoaded;
 
     /** Set once the first failure to load OpenBLAS in {@code auto} has been reported, so that it is said once. */
     private static final java.util.concurrent.atomic.AtomicBoolean FAST_WARNED =
@@ -123,6 +136,9 @@ final class CpuGemm {
     /** The fast route, made on its first use; stays null (and {@code fastFailed} true) when OpenBLAS cannot load. */
     private OpenBlasGemm fast;
     private boolean fastFailed;
+    /** Multiply-adds of the large products done in Java so far, while OpenBLAS was not yet worth loading. */
+    private long deferredWork;
+    private final long loadWorthWork;
     /** How many products took the fast route (for the tests). */
     private long fastCalls;
 
@@ -134,12 +150,12 @@ final class CpuGemm {
      * @throws IllegalStateException when it is fast and OpenBLAS cannot load here
      */
     CpuGemm() {
-        this(DEFAULT_THREADS, routeFromEnvironment(System.getenv(ROUTE_ENV)), FAST_MIN_WORK);
+        this(DEFAULT_THREADS, routeFromEnvironment(System.getenv(ROUTE_ENV)), FAST_MIN_WORK, LOAD_WORTH_WORK);
     }
 
     /** The Java GEMM only, on up to {@code threads} tasks (the test hook: results must not depend on it). */
     CpuGemm(int threads) {
-        this(threads, Route.JAVA, FAST_MIN_WORK);
+        this(threads, Route.JAVA, FAST_MIN_WORK, 0);
     }
 
     /**
@@ -147,7 +163,7 @@ final class CpuGemm {
      *
      * @throws IllegalStateException when {@code route} is FAST and OpenBLAS cannot load here
      */
-    CpuGemm(int threads, Route route, long fastMinWork) {
+    CpuGemm(int threads, Route route, long fastMinWork, long loadWorthWork) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -159,6 +175,7 @@ final class CpuGemm {
         }
         this.route = route;
         this.fastMinWork = fastMinWork;
+        this.loadWorthWork = loadWorthWork;
         this.threads = threads;
         this.tasks = new Task[threads];
         for (int t = 1; t < threads; t++) {
@@ -211,12 +228,17 @@ final class CpuGemm {
         }
     }
 
-    /** Whether this product takes OpenBLAS (loading it on the first such product). */
+    /** Whether this product takes OpenBLAS (loading it when it has become worth it, see the class). */
     private boolean takesFast(int m, int n, int k) {
         if (route == Route.JAVA || m <= 0 || n <= 0 || k <= 0) {
             return false;
         }
-        if (route == Route.AUTO && (long) m * n * k < fastMinWork) {
+        long work = (long) m * n * k;
+        if (route == Route.AUTO && work < fastMinWork) {
+            return false;
+        }
+        if (route == Route.AUTO && fast == null && !fastLoaded && deferredWork < loadWorthWork) {
+            deferredWork += work;
             return false;
         }
         if (fast == null) {
@@ -232,6 +254,7 @@ final class CpuGemm {
                 }
                 return false;
             }
+            fastLoaded = true;
             fast = new OpenBlasGemm();
         }
         fastCalls++;

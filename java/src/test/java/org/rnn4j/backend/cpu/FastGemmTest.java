@@ -161,7 +161,7 @@ class FastGemmTest {
         if (!available()) {
             return; // not linux-x86_64: asserted in openBlasLoads where it must load
         }
-        CpuGemm fast = new CpuGemm(2, CpuGemm.Route.FAST, CpuGemm.FAST_MIN_WORK);
+        CpuGemm fast = new CpuGemm(2, CpuGemm.Route.FAST, CpuGemm.FAST_MIN_WORK, 0);
         CpuGemm java = new CpuGemm(2);
         long seed = 7;
         double[][] scalars = {{1, 0}, {0.75, 1}, {-1.3, -0.5}};
@@ -188,7 +188,7 @@ class FastGemmTest {
         if (!available()) {
             return;
         }
-        CpuGemm auto = new CpuGemm(1, CpuGemm.Route.AUTO, 1000);
+        CpuGemm auto = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, 0);
         double[] a = new double[200];
         double[] b = new double[200];
         double[] c = new double[10 * 10];
@@ -204,15 +204,27 @@ class FastGemmTest {
         assertTrue(auto.describe().contains("OpenBLAS from 1000"), auto.describe());
         auto.release();
 
-        CpuGemm java = new CpuGemm(1, CpuGemm.Route.JAVA, 1);
+        CpuGemm java = new CpuGemm(1, CpuGemm.Route.JAVA, 1, 0);
         java.gemm(false, false, 10, 10, 10, 1, a, 0, 10, b, 0, 10, 0, c, 0, 10);
         assertEquals(0, java.fastCalls(), "java never takes OpenBLAS");
         assertFalse(java.describe().contains("OpenBLAS"), java.describe());
 
-        CpuGemm fast = new CpuGemm(1, CpuGemm.Route.FAST, Long.MAX_VALUE);
+        CpuGemm fast = new CpuGemm(1, CpuGemm.Route.FAST, Long.MAX_VALUE, 0);
         fast.gemm(false, false, 1, 1, 1, 1, a, 0, 1, b, 0, 1, 0, c, 0, 1);
         assertEquals(1, fast.fastCalls(), "fast takes OpenBLAS whatever the size");
         fast.release();
+    }
+
+    @Test
+    void autoDefersTheLoadUntilLargeProductsHaveDoneItsWorthInJava() {
+        if (!available()) {
+            return;
+        }
+        // OpenBLAS has loaded in this JVM by now (openBlasLoads): its cost is sunk, so large products take it at once.
+        CpuGemm sunk = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, Long.MAX_VALUE);
+        double[] x = new double[100];
+        sunk.gemm(false, false, 10, 10, 10, 1, x, 0, 10, x, 0, 10, 0, new double[100], 0, 10);
+        assertEquals(1, sunk.fastCalls(), "once loaded, OpenBLAS takes large products whatever the budget");
     }
 
     @Test
