@@ -69,7 +69,14 @@ final class TrainingSession implements AutoCloseable {
             err.println("rnn4j: " + choice.fallbackNote());
             err.flush();
         }
-        this.backend = choice.provider().create(precision);
+        Backend created;
+        try {
+            created = choice.provider().create(precision);
+        } catch (IllegalArgumentException e) { // a bad setting, such as RNN4J_CPU_GEMM=bogus: bad input
+            close();
+            throw new UsageException(e.getMessage());
+        }
+        this.backend = created;
         boolean terminal = System.console() != null;
         this.progress = new Progress(out, terminal, options.quiet, iterations, lossName);
         if (!options.quiet) {

@@ -55,4 +55,18 @@ class StartupLoadTest {
                 "--summary", tmp.resolve("s.json").toString());
         assertTrue(summary.contains("com.fasterxml.jackson.databind.ObjectMapper "), "the summary needs Jackson");
     }
+
+    @Test
+    void aBadGemmRouteIsBadInputInOneLine() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "train", "lstm", "--backend", "cpu",
+                "--iterations", "1", "--quiet");
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("RNN4J_CPU_GEMM", "openblas");
+        Process p = pb.start();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(2, p.exitValue(), err);
+        assertEquals(List.of("rnn4j: RNN4J_CPU_GEMM must be auto, java or fast, not 'openblas'"), err.lines().toList());
+    }
 }
