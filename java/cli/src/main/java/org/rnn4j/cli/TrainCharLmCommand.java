@@ -46,7 +46,10 @@ final class TrainCharLmCommand implements Callable<Integer> {
     /** Exit code of a run stopped by Ctrl-C (128 + SIGINT), after saving its checkpoint. */
     static final int INTERRUPTED = 130;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Jackson, loaded only when a summary is written: `train rnn|lstm` build this command's model too. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     @Option(names = "--text", paramLabel = "PATH", required = true,
             description = "A UTF-8 text file, or a directory read recursively (regular files, no links or "
@@ -287,11 +290,11 @@ final class TrainCharLmCommand implements Callable<Integer> {
                     + target);
         }
         if (summaryFile != null) {
-            ObjectNode o = JSON.createObjectNode();
+            ObjectNode o = Json.MAPPER.createObjectNode();
             o.put("network", "charlm");
             o.put("backend", be.name());
             o.put("precision", s.precision().cliName());
-            o.set("settings", JSON.readTree(s.toJson()));
+            o.set("settings", Json.MAPPER.readTree(s.toJson()));
             o.put("text_sha256", corpus.sha256());
             o.put("text_characters", data.textLength());
             o.put("vocabulary_size", v);
@@ -309,7 +312,7 @@ final class TrainCharLmCommand implements Callable<Integer> {
                 o.put("val_bits_per_char", lastVal / Math.log(2));
             }
             o.put("checkpoint", target.toString());
-            summaryFile.println(JSON.writeValueAsString(o));
+            summaryFile.println(Json.MAPPER.writeValueAsString(o));
             summaryFile.commit();
         }
         return 0;

@@ -128,18 +128,21 @@ final class TrainLstmCommand implements Callable<Integer> {
                 session.print("predictions " + format(fin.predictions()));
                 session.print(String.format(Locale.ROOT, "final loss  %.6e (iteration %d)", fin.loss(),
                         fin.iteration()));
-                ObjectNode summary = session.summaryBase("lstm", timing);
-                summary.put("cell", cell);
-                summary.put("hidden", hidden);
-                summary.put("input_dim", inputDim);
-                ArrayNode t = summary.putArray("targets");
-                for (double v : y) {
-                    t.add(v);
-                }
-                summary.put("final_loss", fin.loss());
-                ArrayNode p = summary.putArray("predictions");
-                for (double v : fin.predictions()) {
-                    p.add(v);
+                ObjectNode summary = null;
+                if (session.writesSummary()) {
+                    summary = session.summaryBase("lstm", timing);
+                    summary.put("cell", cell);
+                    summary.put("hidden", hidden);
+                    summary.put("input_dim", inputDim);
+                    ArrayNode t = summary.putArray("targets");
+                    for (double v : y) {
+                        t.add(v);
+                    }
+                    summary.put("final_loss", fin.loss());
+                    ArrayNode p = summary.putArray("predictions");
+                    for (double v : fin.predictions()) {
+                        p.add(v);
+                    }
                 }
                 session.finish(summary);
             }

@@ -118,11 +118,14 @@ final class TrainRnnCommand implements Callable<Integer> {
                     session.print(String.format(Locale.ROOT, "  %3d + %3d = %3d  %s", pair[0], pair[1], got,
                             got == want ? "right" : "wrong, the sum is " + want));
                 }
-                ObjectNode summary = session.summaryBase("rnn", timing);
-                summary.put("hidden", hidden);
-                summary.put("batch", batch);
-                summary.put("graphs", graphs);
-                summary.put("accuracy", acc.fraction());
+                ObjectNode summary = null;
+                if (session.writesSummary()) {
+                    summary = session.summaryBase("rnn", timing);
+                    summary.put("hidden", hidden);
+                    summary.put("batch", batch);
+                    summary.put("graphs", graphs);
+                    summary.put("accuracy", acc.fraction());
+                }
                 session.finish(summary);
             }
         }

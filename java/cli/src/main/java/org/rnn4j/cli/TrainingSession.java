@@ -24,7 +24,10 @@ import org.rnn4j.train.TrainingListener;
  */
 final class TrainingSession implements AutoCloseable {
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Jackson, loaded only by a run that writes a summary (its 370 classes took 0.1-0.4 s of every short run). */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     final Backend backend;
     final Progress progress;
@@ -62,7 +65,9 @@ final class TrainingSession implements AutoCloseable {
             device = Device.open(DeviceRequest.parse(options.backend), precision);
         } catch (IllegalArgumentException | DeviceUnavailableException e) {
             close();
-            throw new UsageException("--backend: " + e.getMessage());
+            // a bad environment setting (RNN4J_CPU_GEMM=bogus) names itself; anything else is about --backend
+            String m = String.valueOf(e.getMessage());
+            throw new UsageException(m.startsWith("RNN4J_") ? m : "--backend: " + m);
         }
         if (device.fellBack()) {
             err.println("rnn4j: " + device.reason());
@@ -101,9 +106,14 @@ final class TrainingSession implements AutoCloseable {
         };
     }
 
+    /** Whether this run writes a summary ({@code --summary}); when not, Jackson is never loaded. */
+    boolean writesSummary() {
+        return summary != null;
+    }
+
     /** A summary object with the fields every network shares; the caller adds its result. */
     ObjectNode summaryBase(String network, Trained.Timing timing) {
-        ObjectNode s = JSON.createObjectNode();
+        ObjectNode s = Json.MAPPER.createObjectNode();
         s.put("network", network);
         s.put("backend", backend.name());
         s.put("precision", backend.precision().cliName());
@@ -115,14 +125,17 @@ final class TrainingSession implements AutoCloseable {
         return s;
     }
 
-    /** Moves the trace into place and writes the summary; only a successful run gets here. */
+    /**
+     * Moves the trace into place and writes the summary ({@code summaryObject}, null when {@link #writesSummary} is
+     * false); only a successful run gets here.
+     */
     void finish(ObjectNode summaryObject) {
         try {
             if (trace != null) {
                 trace.commit();
             }
-            if (summary != null) {
-                summary.println(JSON.writeValueAsString(summaryObject));
+            if (summary != null && summaryObject != null) {
+                summary.println(Json.MAPPER.writeValueAsString(summaryObject));
                 summary.commit();
             }
         } catch (IOException e) {

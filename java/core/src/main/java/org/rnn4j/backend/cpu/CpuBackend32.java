@@ -76,7 +76,7 @@ public final class CpuBackend32 extends AbstractBackend {
 
     @Override
     public String description() {
-        return "CPU (Java, " + CpuGemm.threadsText() + ", float32"
+        return "CPU (" + gemm.describe() + ", float32"
                 + (splitAt > 0 ? ", each GEMM's sum split at " + splitAt + " of k" : "") + ")";
     }
 

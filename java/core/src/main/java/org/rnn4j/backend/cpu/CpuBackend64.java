@@ -77,7 +77,7 @@ public final class CpuBackend64 extends AbstractBackend {
 
     @Override
     public String description() {
-        return "CPU (Java, " + CpuGemm.threadsText() + ", float64"
+        return "CPU (" + gemm.describe() + ", float64"
                 + (splitAt > 0 ? ", each GEMM's sum split at " + splitAt + " of k" : "") + ")";
     }
 

@@ -21,8 +21,10 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override
     public Availability availability() {
         Runtime rt = Runtime.getRuntime();
-        return Availability.usable("plain Java, blocked GEMM on " + CpuGemm.threadsText()
-                + " (system property " + CpuGemm.THREADS_PROPERTY + ")", List.of(String.format(
+        return Availability.usable("Java, blocked GEMM on " + CpuGemm.threadsText()
+                + " (system property " + CpuGemm.THREADS_PROPERTY + "); OpenBLAS for products of at least "
+                + CpuGemm.FAST_MIN_WORK + " multiply-adds (" + CpuGemm.ROUTE_ENV + "=auto|java|fast)",
+                List.of(String.format(
                 "%s %s on %s/%s, %d cores visible, max heap %d MiB",
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 System.getProperty("os.name"), System.getProperty("os.arch"),

@@ -29,6 +29,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>One instance per backend, used by one thread at a time: its kernels own the scratch space (the packed strip and
  * one set of accumulator rows per task), grown on demand, so no call allocates in steady state.
  *
+ * <p><b>Two routes.</b> The Java GEMM above is the reference: the seeds' float64 runs use it, and its results are
+ * exactly the plain loop's. Large products may instead take the fast route, OpenBLAS ({@link OpenBlasGemm}), chosen
+ * per call by size: with {@value #ROUTE_ENV} unset (or {@code auto}), products of at least {@link #FAST_MIN_WORK}
+ * multiply-adds ({@code m * n * k}), in either precision, go to OpenBLAS; smaller ones (every product of the seeds'
+ * networks) stay in Java. Loading OpenBLAS costs a third of a second, so it is loaded only once it is worth it, as in
+ * the ski-rental problem: large products stay in Java until together they have done {@link #LOAD_WORTH_WORK}
+ * multiply-adds (about what the Java GEMM does in the time of the load), then OpenBLAS is loaded and takes them from
+ * there on; once loaded in the JVM (by any backend), it takes them at once. A short run with a few large products
+ * (the RNN's accuracy pass over all 65536 pairs) thus never pays for the load. {@code java}
+ * forces the Java GEMM for every product, {@code fast} OpenBLAS for every product with {@code k >= 1} (an error when
+ * it cannot load). Where OpenBLAS cannot load in {@code auto} (a platform without its natives), one line on stderr
+ * says so and the Java GEMM serves every product.
+ *
  * <p>This class is the precision-neutral half: the thresholds, the strips, the split into tasks and the pool. The
  * arithmetic is in {@link CpuGemmKernels64}, written by hand, and {@link CpuGemmKernels32}, generated from it by
  * {@code org.rnn4j.codegen.GenerateFloat32} (see the generated file's header); both extend {@link Kernels}.
@@ -37,6 +50,33 @@ final class CpuGemm {
 
     /** System property: how many threads a GEMM may use (default: {@code Runtime.availableProcessors()}). */
     static final String THREADS_PROPERTY = "rnn4j.cpu.threads";
+
+    /** Environment variable choosing the GEMM route: {@code auto} (the default), {@code java} or {@code fast}. */
+    static final String ROUTE_ENV = "RNN4J_CPU_GEMM";
+
+    /** The routes, see the class. */
+    enum Route {
+        AUTO, JAVA, FAST
+    }
+
+    /**
+     * In {@link Route#AUTO}, products of at least this many multiply-adds take OpenBLAS: about 64 x 64 x 64, where
+     * OpenBLAS, copies included, overtakes the Java GEMM here (see the README's performance section).
+     */
+    static final long FAST_MIN_WORK = 1L << 18;
+
+    /**
+     * In {@link Route#AUTO}, the multiply-adds that large products do in Java before OpenBLAS is loaded: 2^31, about
+     * 0.1-0.2 s of the Java GEMM here, the order of the load's own cost (see the class).
+     */
+    static final long LOAD_WORTH_WORK = 1L << 31;
+
+    /** Set when OpenBLAS has loaded in this JVM: from then on its cost is sunk and large products take it at once. */
+    private static volatile boolean fastLoaded;
+
+    /** Set once the first failure to load OpenBLAS in {@code auto} has been reported, so that it is said once. */
+    private static final java.util.concurrent.atomic.AtomicBoolean FAST_WARNED =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Rows of C computed together by a micro-kernel. */
     static final int MR = 3;
@@ -91,21 +131,134 @@ final class CpuGemm {
     /** The kernels of the call in progress (set by {@code runStrips}, read by the tasks). */
     private Kernels current;
 
-    /** Uses up to {@code rnn4j.cpu.threads} threads (default: the available processors). */
+    private final Route route;
+    private final long fastMinWork;
+    /** The fast route, made on its first use; stays null (and {@code fastFailed} true) when OpenBLAS cannot load. */
+    private OpenBlasGemm fast;
+    private boolean fastFailed;
+    /** Multiply-adds of the large products done in Java so far, while OpenBLAS was not yet worth loading. */
+    private long deferredWork;
+    private final long loadWorthWork;
+    /** How many products took the fast route (for the tests). */
+    private long fastCalls;
+
+    /**
+     * Uses up to {@code rnn4j.cpu.threads} threads (default: the available processors), the route from
+     * {@value #ROUTE_ENV}.
+     *
+     * @throws IllegalArgumentException when {@value #ROUTE_ENV} is not auto, java or fast
+     * @throws IllegalStateException when it is fast and OpenBLAS cannot load here
+     */
     CpuGemm() {
-        this(DEFAULT_THREADS);
+        this(DEFAULT_THREADS, routeFromEnvironment(System.getenv(ROUTE_ENV)), FAST_MIN_WORK, LOAD_WORTH_WORK);
     }
 
-    /** Uses up to {@code threads} tasks (the test hook: results must not depend on it). */
+    /** The Java GEMM only, on up to {@code threads} tasks (the test hook: results must not depend on it). */
     CpuGemm(int threads) {
+        this(threads, Route.JAVA, FAST_MIN_WORK, 0);
+    }
+
+    /**
+     * Up to {@code threads} tasks for the Java GEMM, the given route and size threshold.
+     *
+     * @throws IllegalStateException when {@code route} is FAST and OpenBLAS cannot load here
+     */
+    CpuGemm(int threads, Route route, long fastMinWork, long loadWorthWork) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
+        if (route == Route.FAST) {
+            String problem = OpenBlasGemm.problem();
+            if (problem != null) {
+                throw new IllegalStateException(ROUTE_ENV + "=fast, but " + problem);
+            }
+        }
+        this.route = route;
+        this.fastMinWork = fastMinWork;
+        this.loadWorthWork = loadWorthWork;
         this.threads = threads;
         this.tasks = new Task[threads];
         for (int t = 1; t < threads; t++) {
             tasks[t] = new Task(t);
         }
+    }
+
+    /**
+     * The route named by {@value #ROUTE_ENV}'s value; AUTO when unset or blank.
+     *
+     * @throws IllegalArgumentException for any other value, naming the variable
+     */
+    static Route routeFromEnvironment(String value) {
+        if (value == null || value.isBlank()) {
+            return Route.AUTO;
+        }
+        switch (value.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto":
+                return Route.AUTO;
+            case "java":
+                return Route.JAVA;
+            case "fast":
+                return Route.FAST;
+            default:
+                throw new IllegalArgumentException(ROUTE_ENV + " must be auto, java or fast, not '" + value + "'");
+        }
+    }
+
+    /** How many products this instance has sent to OpenBLAS. */
+    long fastCalls() {
+        return fastCalls;
+    }
+
+    /** The route this instance takes. */
+    Route route() {
+        return route;
+    }
+
+    /** How this instance computes products, for the backends' descriptions. */
+    String describe() {
+        String java = "Java GEMM on " + threadsText();
+        switch (route) {
+            case JAVA:
+                return java;
+            case FAST:
+                return "OpenBLAS GEMM on " + threadsText();
+            default:
+                return fastFailed ? java + " (OpenBLAS unavailable)"
+                        : java + ", OpenBLAS from " + fastMinWork + " multiply-adds";
+        }
+    }
+
+    /** Whether this product takes OpenBLAS (loading it when it has become worth it, see the class). */
+    private boolean takesFast(int m, int n, int k) {
+        if (route == Route.JAVA || m <= 0 || n <= 0 || k <= 0) {
+            return false;
+        }
+        long work = (long) m * n * k;
+        if (route == Route.AUTO && work < fastMinWork) {
+            return false;
+        }
+        if (route == Route.AUTO && fast == null && !fastLoaded && deferredWork < loadWorthWork) {
+            deferredWork += work;
+            return false;
+        }
+        if (fast == null) {
+            if (fastFailed) {
+                return false;
+            }
+            String problem = OpenBlasGemm.problem();
+            if (problem != null) {
+                fastFailed = true;
+                if (FAST_WARNED.compareAndSet(false, true)) {
+                    System.err.println("rnn4j: the Java GEMM serves every product: " + problem + " (set " + ROUTE_ENV
+                            + "=java to say so and silence this)");
+                }
+                return false;
+            }
+            fastLoaded = true;
+            fast = new OpenBlasGemm();
+        }
+        fastCalls++;
+        return true;
     }
 
     /** The thread count from {@code rnn4j.cpu.threads}, or the available processors when unset or invalid. */
@@ -148,12 +301,20 @@ final class CpuGemm {
     /** {@code C = alpha * op(A) * op(B) + beta * C} on arrays with offsets and leading dimensions, see the class. */
     void gemm(boolean transA, boolean transB, int m, int n, int k, double alpha, double[] av, int ao, int lda,
               double[] bv, int bo, int ldb, double beta, double[] cv, int co, int ldc) {
+        if (takesFast(m, n, k)) {
+            fast.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
+            return;
+        }
         kernels64.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
     }
 
     /** The same in float; {@code alpha} and {@code beta} arrive rounded to float (a beta that rounds to 0 is 0). */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] av, int ao, int lda,
               float[] bv, int bo, int ldb, float beta, float[] cv, int co, int ldc) {
+        if (takesFast(m, n, k)) {
+            fast.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
+            return;
+        }
         kernels32.gemm(transA, transB, m, n, k, alpha, av, ao, lda, bv, bo, ldb, beta, cv, co, ldc);
     }
 
@@ -329,5 +490,8 @@ final class CpuGemm {
     void release() {
         kernels64.release();
         kernels32.release();
+        if (fast != null) {
+            fast.release();
+        }
     }
 }
