@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "rnn4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Trains recurrent networks from Java: the seeds' binary-addition RNN and minimal LSTM.",
         subcommands = {TrainCommand.class, GradcheckCommand.class, DevicesCommand.class, CompareCommand.class,
-                MemoryCommand.class, HelpCommand.class})
+                MemoryCommand.class, KernelsCommand.class, HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for bad input. */
