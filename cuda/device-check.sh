@@ -11,7 +11,9 @@
 #       there, from the repository root. The check: rnn4j devices, then every gpu-tagged test (they include the
 #       four train rnn|lstm --check runs, float64 and float32); the cublas-tagged tests are left out where cuBLAS
 #       cannot load, and the summary says which GEMM path ran. With --bench (quick, the default preset) then the
-#       benchmark targets, each step under its own timeout: graphs at B = 1, H = 128; the cuDNN comparison at
+#       benchmark targets, each step under its own timeout: rnn4j kernels --validate --bench --quick (each kernel
+#       family against the CPU, then against the device's bandwidth and peak); graphs at B = 1, H = 128; the cuDNN
+#       comparison at
 #       H = X = 512, B = 64, T = 100; device over host at H = 1024, B = 256; GEMM at 1024 and 4096 on every GEMM
 #       path, with PyTorch's torch.matmul as the peer. `full` is the whole JMH grid (a long run, hours with the CPU
 #       half; not for a lent machine); `smoke` is the quick preset's steps at tiny sizes on whatever backends are
@@ -203,7 +205,7 @@ run_checks() {
     set -e
     t1=$(date +%s.%N)
     local result
-    result="$( (grep -E '^result:|(tests|containers) +(successful|failed|skipped|aborted)|^cuda |^rnn4j: |median_s=|x$|^# Run complete|Exception' "$work/$log" || true) \
+    result="$( (grep -E '^result:|(tests|containers) +(successful|failed|skipped|aborted)|^cuda |^rnn4j: |^validation: |median_s=|x$|^# Run complete|Exception' "$work/$log" || true) \
       | grep -vE ' 0 (tests|containers)' | tr -s ' ' | head -8 | paste -sd ';' - | cut -c1-120)"
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
       result="TIMED OUT after ${limit}s; $result"
@@ -323,6 +325,7 @@ run_bench() {
   local cmds="$work/bench/commands.txt"
   if [ "$bench" = full ]; then
     [ "$cublas" = 1 ] || paths=builtin
+    step "bench: kernels validate+bench" 600 bench/kernels.log "$java" -jar "$lib/rnn4j.jar" kernels --validate --bench
     step "bench: JMH, whole grid" "$budget" bench/jmh-full.log "${jmh[@]}" 'org.rnn4j.bench.*' -foe false -wi 3 -w 1s \
       -i 5 -r 1s -f 1 -p backend=cpu,cuda -p gemmPath="$paths" -p graphs=false,true \
       -rf json -rff "$work/bench/jmh-full.json"
@@ -346,6 +349,15 @@ run_bench() {
     gemm=64,128
   fi
   # Priority order: a step cut by the budget loses the least.
+  # The kernel families, validated against the CPU and then timed against the device's own limits (its memory
+  # bandwidth, its float32/float64 peak): issue 12's bandwidth and GEMM targets. Without a GPU (smoke) the command
+  # must exit 2 with the reason.
+  local kernels=("$java" -jar "$lib/rnn4j.jar" kernels --validate --bench --quick)
+  if [ "$device" = cpu ]; then
+    step "bench: kernels (no GPU: exit 2)" 30 bench/kernels.log bash -c '"$@"; test $? -eq 2' kernels "${kernels[@]}"
+  else
+    step "bench: kernels validate+bench" 75 bench/kernels.log "${kernels[@]}"
+  fi
   step "bench: graphs B=1 H=128" 60 bench/jmh-graphs.log "${jmh[@]}" 'RnnTrainingBench' "${t[@]}" "${rnn[@]}" \
     -p backend="$backends" -p precision=float32 -p graphs=false,true -rf json -rff "$work/bench/jmh-graphs.json"
   step "bench: cuDNN vs rnn4j" 90 bench/torch-lstm.log env JAVA="$java" RNN4J_BENCH_JAR="$lib/benchmarks.jar" \
@@ -357,6 +369,8 @@ run_bench() {
   step "bench: torch.matmul peer" 60 bench/torch-matmul.log "$python" "$dev/scripts/torch_matmul.py" \
     --device "$device" --sizes "$gemm" --repeats 20
   if [ "$dry" = 0 ]; then
+    grep -hE '^bench |^validation: |MISMATCH' "$work/bench/kernels.log" 2>/dev/null | cut -c1-150 | sed 's/^/  /' \
+      | tee -a "$table" || true
     grep -hE '^ *[0-9]+ +[0-9]+ +[0-9]+ |^matmul ' "$work/bench/torch-lstm.log" "$work/bench/torch-matmul.log" \
       2>/dev/null | sed 's/^/  /' | tee -a "$table" || true
     echo "bash .device/device-check.sh run --bench $bench (JMH: ${t[*]}; GEMM paths $paths)" > "$cmds"

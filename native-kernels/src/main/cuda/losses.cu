@@ -1,8 +1,12 @@
 // losses family: softmax cross-entropy and mean squared error. ABI: native-kernels/README.md.
-//  * cross_entropy_forward / _backward: one thread per row (n = rows), walking the row's classes in ascending order.
+//  * cross_entropy_forward / _backward: one warp of 32 threads per row (threads = rows * 32 in blocks of 256, so 8
+//    rows per block; warp w of block b has row 8b + w): lane t takes classes t, t + 32, ... and the lanes are combined
+//    pairwise (rnn4j_math.cuh, ce_row_stats_warp), a partition of the classes that depends on their number only.
 //  * cross_entropy_mean_partial, mse_partial: the first stage of the deterministic reduction, one block of exactly
 //    256 threads per chunk (grid = number of chunks), each block's sum into g_partials[blockIdx.x]; mean_finish: the
-//    second stage, one block of 256, out[0] = sum / n.
+//    second stage, one block of 256, out[0] = sum / n. The cross-entropy's rows are computed by the block's 8 warps,
+//    256 rows at a time into shared memory, from which thread t adds the loss of row start + t, start + t + 256, ...:
+//    the reduction's order (block_lane_sum's), the rows' losses those of cross_entropy_forward.
 //  * mse_backward: one thread per element.
 // No aliasing between outputs and inputs is allowed (as Backend's default), except mse_backward's dPred == pred.
 #include "rnn4j_math.cuh"
@@ -14,23 +18,66 @@ __device__ double g_partials[rnn4j::kReduceMaxChunks];
 namespace rnn4j {
 namespace kernels {
 
+// The row of the calling warp, -1 past the last row (the whole warp then returns).
+__device__ inline long long warp_row(int rows) {
+    const long long r = global_index() / kCeLanes;
+    return r < rows ? r : -1;
+}
+
+// One row's loss, computed by the calling warp (all 32 lanes); every lane gets it.
+template <typename T>
+__device__ inline T cross_entropy_row_warp(const T* x, int classes, int target, int lane) {
+    if (target < 0) {
+        return nan_val<T>();
+    }
+    T m, s;
+    ce_row_stats_warp(x, classes, lane, m, s);
+    return cross_entropy_loss(x, target, m, s);
+}
+
 template <typename T>
 __device__ __forceinline__ void cross_entropy_forward(int rows, int classes, const T* logits, const T* targets,
                                                       T* loss) {
-    const long long r = global_index();
-    if (r >= rows) return;
-    loss[r] = cross_entropy_row(logits + r * classes, classes, decode_index(targets[r], classes));
+    const long long r = warp_row(rows);
+    if (r < 0) return;
+    const int lane = threadIdx.x % kCeLanes;
+    const T l = cross_entropy_row_warp(logits + r * classes, classes, decode_index(targets[r], classes), lane);
+    if (lane == 0) {
+        loss[r] = l;
+    }
 }
 
 template <typename T>
 __device__ __forceinline__ void cross_entropy_mean_partial(int rows, int classes, int chunk, const T* logits,
                                                            const T* targets) {
+    __shared__ double raw[kReduceLanes]; // the losses of 256 rows, as T
+    T* rowLoss = reinterpret_cast<T*>(raw);
     const long long start = (long long) blockIdx.x * chunk;
     const long long end = start + chunk < rows ? start + chunk : rows;
-    const T sum = block_lane_sum<T>(start, end, [&](long long r) {
-        return cross_entropy_row(logits + r * classes, classes, decode_index(targets[r], classes));
-    });
-    if (threadIdx.x == 0) {
+    const int t = threadIdx.x;
+    const int warp = t / kCeLanes;
+    const int lane = t % kCeLanes;
+    T acc = T(0);
+    for (long long g = start; g < end; g += kReduceLanes) {
+        for (int i = 0; i < kCeLanes; ++i) { // warp w: the rows g + 32w .. g + 32w + 31
+            const int slot = warp * kCeLanes + i;
+            const long long r = g + slot;
+            if (r < end) { // the same for the whole warp
+                const T l = cross_entropy_row_warp(logits + r * classes, classes,
+                                                   decode_index(targets[r], classes), lane);
+                if (lane == 0) {
+                    rowLoss[slot] = l;
+                }
+            }
+        }
+        __syncthreads();
+        if (g + t < end) {
+            acc += rowLoss[t];
+        }
+        __syncthreads();
+    }
+    const T sum = block_tree_sum(acc);
+    if (t == 0) {
         reinterpret_cast<T*>(g_partials)[blockIdx.x] = sum;
     }
 }
@@ -47,20 +94,21 @@ __device__ __forceinline__ void mean_finish(int chunks, int n, T* out) {
 template <typename T>
 __device__ __forceinline__ void cross_entropy_backward(int rows, int classes, const T* logits, const T* targets,
                                                        T scale, T* dLogits) {
-    const long long r = global_index();
-    if (r >= rows) return;
+    const long long r = warp_row(rows);
+    if (r < 0) return;
+    const int lane = threadIdx.x % kCeLanes;
     const T* x = logits + r * classes;
     T* d = dLogits + r * classes;
     const int target = decode_index(targets[r], classes);
     if (target < 0) {
-        for (int j = 0; j < classes; ++j) {
+        for (int j = lane; j < classes; j += kCeLanes) {
             d[j] = nan_val<T>();
         }
         return;
     }
-    const T m = row_max(x, classes);
-    const T s = row_sum_exp(x, classes, m);
-    for (int j = 0; j < classes; ++j) {
+    T m, s;
+    ce_row_stats_warp(x, classes, lane, m, s);
+    for (int j = lane; j < classes; j += kCeLanes) {
         d[j] = cross_entropy_grad_element(x[j], m, s, j == target, scale);
     }
 }

@@ -1,15 +1,19 @@
 // optim family: Adam and SGD with momentum, PyTorch's arithmetic, state in device memory. ABI: native-kernels/README.md.
-//  * adam_prepare: one thread: t = step[0] + 1 (in T), step[0] = t, then the step's scalars in double,
-//    -(lr / (1 - beta1^t)) and sqrt(1 - beta2^t), into g_scalars[0..1]. adam_update: one thread per element, reading
-//    them (rounded to T) after the prepare kernel on the same stream.
-//  * sgd_prepare: one thread: g_scalars[2] = (step[0] == 0), then step[0] += 1. sgd_momentum_update: one thread per
+//  * adam_prepare: one thread: t = step[0] + 1 (in T), step[0] = t, then the step's scalars in double (PyTorch
+//    computes them in Python floats), -(lr / (1 - beta1^t)) and sqrt(1 - beta2^t), rounded to T into the first two T
+//    slots of g_scalars. adam_update: one thread per element, reading them after the prepare kernel on the same
+//    stream (so the float32 update does no double arithmetic; adam_prepare_f32 is the one float32 kernel that does).
+//  * sgd_prepare: one thread: g_first_step = (step[0] == 0), then step[0] += 1. sgd_momentum_update: one thread per
 //    element, buf = first ? g : buf * momentum + g, p = p + negLr * buf.
 // The scalars passed already rounded to T: w = 1 - beta1, b2 = beta2, oneMinusB2 = 1 - beta2, eps, wd, negLr,
 // momentum. No buffer may overlap another.
 #include "rnn4j_math.cuh"
 
 // The step's scalars, handed from a prepare kernel to its update kernel; this module's own, used by one stream.
-__device__ double g_scalars[4];
+// Adam's two are stored as T (float or double) in the first two T slots.
+__device__ double g_scalars[2];
+// SGD with momentum: 1 on the first step (the buffer starts as the gradient), else 0.
+__device__ int g_first_step;
 
 namespace rnn4j {
 namespace kernels {
@@ -19,7 +23,12 @@ __device__ __forceinline__ void adam_prepare(T* step, double lr, double beta1, d
     if (global_index() != 0) return;
     const T t = step[0] + T(1);
     step[0] = t;
-    adam_step_scalars((double) t, lr, beta1, beta2, g_scalars[0], g_scalars[1]);
+    double negStepSize;
+    double bc2Sqrt;
+    adam_step_scalars((double) t, lr, beta1, beta2, negStepSize, bc2Sqrt);
+    T* scalars = reinterpret_cast<T*>(g_scalars);
+    scalars[0] = (T) negStepSize;
+    scalars[1] = (T) bc2Sqrt;
 }
 
 template <typename T>
@@ -29,8 +38,9 @@ __device__ __forceinline__ void adam_update(int n, T* params, const T* grads, T*
     if (i >= n) return;
     T m = expAvg[i];
     T v = expAvgSq[i];
-    const T p = adam_element(params[i], grads[i], m, v, (T) g_scalars[0], (T) g_scalars[1], w, b2, oneMinusB2, eps,
-                             wd, decay != 0);
+    const T* scalars = reinterpret_cast<const T*>(g_scalars);
+    const T p = adam_element(params[i], grads[i], m, v, scalars[0], scalars[1], w, b2, oneMinusB2, eps, wd,
+                             decay != 0);
     expAvg[i] = m;
     expAvgSq[i] = v;
     params[i] = p;
@@ -39,7 +49,7 @@ __device__ __forceinline__ void adam_update(int n, T* params, const T* grads, T*
 template <typename T>
 __device__ __forceinline__ void sgd_prepare(T* step) {
     if (global_index() != 0) return;
-    g_scalars[2] = step[0] == T(0) ? 1.0 : 0.0;
+    g_first_step = step[0] == T(0) ? 1 : 0;
     step[0] = step[0] + T(1);
 }
 
@@ -49,7 +59,7 @@ __device__ __forceinline__ void sgd_momentum_update(int n, T* params, const T* g
     const long long i = global_index();
     if (i >= n) return;
     T b = buf[i];
-    const T p = sgd_momentum_element(params[i], grads[i], b, g_scalars[2] != 0.0, negLr, momentum, wd, decay != 0);
+    const T p = sgd_momentum_element(params[i], grads[i], b, g_first_step != 0, negLr, momentum, wd, decay != 0);
     buf[i] = b;
     params[i] = p;
 }

@@ -4,18 +4,28 @@
 // by nvcc for the device and by a plain host compiler (g++, or nvcc on a .cpp) for the host test
 // native-kernels/src/test/host/kernel_math_test.cpp. The kernels in the *.cu files only index and call these.
 //
-// The numbers must be the Java CPU reference's (org.rnn4j.backend.cpu.CpuBackend64 / CpuBackend32):
-//  * the same formulas in the same order of evaluation, written here as in the Java lines;
-//  * float64: sigmoid(x) = 1.0 / (1.0 + exp(-x)), tanh in double;
-//  * float32: storage and arithmetic in float, but exp and tanh evaluated in double and rounded once, as
-//    CpuBackend32 does with (float) Math.exp(-x) and (float) Math.tanh(z);
-//  * no fused multiply-add: every kernel is compiled with -fmad=false (and the host test with
-//    -ffp-contract=off), so a*b+c rounds twice, as Java's does. With contraction on, nvcc would turn
-//    "g * i + sPrev * f", "acc += a * b", "p -= lr * g" into FMAs and the results would differ from the CPU's in
-//    the last bit. Division and square root stay IEEE-rounded (-prec-div=true, no --use_fast_math) and
-//    denormals are kept (-ftz=false).
-// exp and tanh themselves are the CUDA math library's (max error 1-2 ulp), which may differ from Java's Math.exp /
-// Math.tanh in the last bit for some inputs; everything around them is bit-for-bit the Java arithmetic.
+// float64 must be the Java CPU reference's numbers (org.rnn4j.backend.cpu.CpuBackend64): the same formulas in the
+// same order of evaluation, written here as in the Java lines, sigmoid(x) = 1.0 / (1.0 + exp(-x)), tanh, exp and log
+// in double; no fused multiply-add: every kernel is compiled with -fmad=false (and the host test with
+// -ffp-contract=off), so a*b+c rounds twice, as Java's does. With contraction on, nvcc would turn "g * i + sPrev * f",
+// "acc += a * b", "p -= lr * g" into FMAs and the results would differ from the CPU's in the last bit. Division and
+// square root stay IEEE-rounded (-prec-div=true, no --use_fast_math) and denormals are kept (-ftz=false). exp and
+// tanh themselves are the CUDA math library's (max error 1-2 ulp), which may differ from Java's Math.exp / Math.tanh
+// in the last bit for some inputs; everything around them is bit-for-bit the Java arithmetic.
+//
+// float32 is computed in float32 (no conversion to double anywhere in a float32 kernel but adam_prepare's
+// PyTorch scalars; FastKernelsPtxTest checks the PTX):
+//  * exp, tanh and log are CUDA's expf, tanhf and logf (max 2, 2 and 1 ulp from the correctly rounded result, CUDA
+//    C++ Programming Guide, Mathematical Functions appendix), where CpuBackend32 rounds Math.exp / Math.tanh /
+//    Math.log once to float (at most about 1/2 ulp); sqrt is sqrtf, IEEE-rounded, the same bits as
+//    (float) Math.sqrt (rounding a correctly rounded double square root to float is correctly rounded);
+//  * in the bodies that call them (the activations, the LSTM cells' forward passes, the standard cell's backward
+//    pass), a*b + c is an explicit fmaf where the formula has one (madd below);
+//  * the bodies without a transcendental function (the seed cell's backward pass, sigmoid's delta, SGD, Adam, SGD
+//    with momentum, MSE, the norms, bias-add, embedding, dropout, the exact GEMM) keep the Java order bit for bit: they
+//    are memory-bound, an FMA would buy nothing and lose bit parity with the CPU.
+// The parity bound this gives against CpuBackend32 is derived in docs/parity.md and checked, under the documented
+// worst-case ulp errors of expf/tanhf/logf, by the host test (RNN4J_F32_MATH below).
 //
 // LSTM gate layout: [i | f | g | o], four blocks of H (org.rnn4j.backend.GateLayout). The ABI of the kernels
 // (entry points, launch configurations, aliasing) is documented in native-kernels/README.md.
@@ -46,14 +56,52 @@ constexpr int kGemmTile = 16;
 // ---------------------------------------------------------------------------------------------------------------
 // Activations and their derivatives from the outputs.
 
+// The float32 transcendental functions: CUDA's expf, tanhf, logf. RNN4J_F32_MATH(f, x) is f(x) in the kernels; the
+// host test defines it before including this header to move each result by a chosen number of ulps, so that the
+// parity bound is checked under the CUDA documentation's worst-case errors rather than the host libm's.
+#ifndef RNN4J_F32_MATH
+#define RNN4J_F32_MATH(f, x) f(x)
+#endif
+
+RNN4J_HD inline float exp_f32(float x) {
+    return RNN4J_F32_MATH(expf, x);
+}
+
+RNN4J_HD inline float tanh_f32(float x) {
+    return RNN4J_F32_MATH(tanhf, x);
+}
+
+RNN4J_HD inline float log_f32(float x) {
+    return RNN4J_F32_MATH(logf, x);
+}
+
+// a * b + c: for float one fused multiply-add (one rounding); for double the Java order, a * b rounded, then the sum
+// rounded (c is evaluated by the caller, as in the Java expression).
+RNN4J_HD inline float madd(float a, float b, float c) {
+    return fmaf(a, b, c);
+}
+
+RNN4J_HD inline double madd(double a, double b, double c) {
+    return a * b + c;
+}
+
+// 1 - y * y: for float fmaf(-y, y, 1), for double the Java order.
+RNN4J_HD inline float one_minus_square(float y) {
+    return fmaf(-y, y, 1.0f);
+}
+
+RNN4J_HD inline double one_minus_square(double y) {
+    return 1.0 - y * y;
+}
+
 // float64: 1 / (1 + Math.exp(-x)).
 RNN4J_HD inline double sigmoid(double x) {
     return 1.0 / (1.0 + exp(-x));
 }
 
-// float32: 1 / (1 + (float) Math.exp(-x)) -- exp in double, rounded once, the rest in float.
+// float32: 1 / (1 + expf(-x)), all in float.
 RNN4J_HD inline float sigmoid(float x) {
-    return 1.0f / (1.0f + (float) exp(-(double) x));
+    return 1.0f / (1.0f + exp_f32(-x));
 }
 
 // float64: Math.tanh(z).
@@ -61,9 +109,9 @@ RNN4J_HD inline double tanh_act(double z) {
     return ::tanh(z);
 }
 
-// float32: (float) Math.tanh(z).
+// float32: tanhf(z).
 RNN4J_HD inline float tanh_act(float z) {
-    return (float) ::tanh((double) z);
+    return tanh_f32(z);
 }
 
 // dsigmoid/dx from the output y: y * (1 - y).
@@ -96,7 +144,7 @@ RNN4J_HD inline T sigmoid_backward_element(T dy, T y) {
 // ---------------------------------------------------------------------------------------------------------------
 // seed_lstm_cell.cu
 
-// One (b, j) of the seed LSTM forward. z* are the pre-activations (without bias) of gates i, f, g, o, b* the
+// One (b, j) of the seed LSTM forward (float: s = fmaf(g, i, sPrev * f)). z* are the pre-activations (without bias) of gates i, f, g, o, b* the
 // biases; writes the post-activation gates, the new cell state s and the output h.
 //   i = sigmoid(zi + bi), f = sigmoid(zf + bf), g = tanh(zg + bg), o = sigmoid(zo + bo)
 //   s = g * i + sPrev * f
@@ -108,7 +156,7 @@ RNN4J_HD inline void seed_lstm_forward_element(T zi, T zf, T zg, T zo, T bi, T b
     gf = sigmoid(zf + bf);
     gg = tanh_act(zg + bg);
     go = sigmoid(zo + bo);
-    const T state = gg * gi + sPrev * gf;
+    const T state = madd(gg, gi, sPrev * gf); // float: fmaf(g, i, sPrev * f)
     s = state;
     h = state * go;
 }
@@ -136,7 +184,7 @@ RNN4J_HD inline void seed_lstm_backward_element(T gi, T gf, T gg, T go, T s, T s
 // ---------------------------------------------------------------------------------------------------------------
 // standard_lstm_cell.cu
 
-// One (b, j) of the standard LSTM forward (PyTorch's nn.LSTM). z* are the pre-activations without bias of gates
+// One (b, j) of the standard LSTM forward (PyTorch's nn.LSTM; float: c = fmaf(f, cPrev, i * g)). z* are the pre-activations without bias of gates
 // i, f, g, o, bi* / bh* the two biases (added in that order); writes the post-activation gates, the new cell state c
 // and the output h, in CpuBackend64's order:
 //   i = sigmoid(zi + bii + bhi), f = sigmoid(zf + bif + bhf), g = tanh(zg + big + bhg), o = sigmoid(zo + bio + bho)
@@ -149,12 +197,13 @@ RNN4J_HD inline void standard_lstm_forward_element(T zi, T zf, T zg, T zo, T bii
     gf = sigmoid(zf + bif + bhf);
     gg = tanh_act(zg + big + bhg);
     go = sigmoid(zo + bio + bho);
-    const T cell = gf * cPrev + gi * gg;
+    const T cell = madd(gf, cPrev, gi * gg); // float: fmaf(f, cPrev, i * g)
     c = cell;
     h = go * tanh_act(cell);
 }
 
-// One (b, j) of the standard LSTM backward, in CpuBackend64's order (products left to right):
+// One (b, j) of the standard LSTM backward, in CpuBackend64's order (products left to right; float: the two FMAs of
+// the dc line):
 //   tc = tanh(c)
 //   dc = dh * o * (1 - tc * tc) + dcNext
 //   di = dc * g * i * (1 - i), df = dc * cPrev * f * (1 - f), dg = dc * i * (1 - g * g), do = dh * tc * o * (1 - o)
@@ -163,7 +212,7 @@ template <typename T>
 RNN4J_HD inline void standard_lstm_backward_element(T gi, T gf, T gg, T go, T c, T cPrev, T dh, T dcNext,
                                                     T& di, T& df, T& dg, T& dout, T& dcPrev) {
     const T tc = tanh_act(c);
-    const T dc = dh * go * (T(1) - tc * tc) + dcNext;
+    const T dc = madd(dh * go, one_minus_square(tc), dcNext); // float: fmaf(dh * o, fmaf(-tc, tc, 1), dcNext)
     di = dc * gg * gi * (T(1) - gi);
     df = dc * cPrev * gf * (T(1) - gf);
     dg = dc * gi * (T(1) - gg * gg);
@@ -230,14 +279,14 @@ RNN4J_HD inline T gemm_store(T alpha, T acc, T beta, const T* c) {
 // ---------------------------------------------------------------------------------------------------------------
 // Shared by the generic operations (losses.cu, reduce.cu, embedding.cu, dropout.cu, optim.cu).
 
-// exp, log and sqrt as the Java reference computes them: in double; for float32 in double and rounded once
-// (CpuBackend32: (float) Math.exp(x), (float) Math.log(s), (float) Math.sqrt(v)).
+// exp, log and sqrt: in double as the Java reference computes them; in float with CUDA's expf / logf and the
+// IEEE-rounded sqrtf (the same bits as CpuBackend32's (float) Math.sqrt(v)).
 RNN4J_HD inline double exp_p(double x) {
     return exp(x);
 }
 
 RNN4J_HD inline float exp_p(float x) {
-    return (float) exp((double) x);
+    return exp_f32(x);
 }
 
 RNN4J_HD inline double log_p(double x) {
@@ -245,7 +294,7 @@ RNN4J_HD inline double log_p(double x) {
 }
 
 RNN4J_HD inline float log_p(float x) {
-    return (float) log((double) x);
+    return log_f32(x);
 }
 
 RNN4J_HD inline double sqrt_p(double x) {
@@ -253,12 +302,21 @@ RNN4J_HD inline double sqrt_p(double x) {
 }
 
 RNN4J_HD inline float sqrt_p(float x) {
-    return (float) sqrt((double) x);
+    return sqrtf(x);
 }
 
+// A quiet NaN of T, made in T (no float conversion of a double NaN).
 template <typename T>
-RNN4J_HD inline T nan_val() {
-    return (T) nan("");
+RNN4J_HD inline T nan_val();
+
+template <>
+RNN4J_HD inline float nan_val<float>() {
+    return nanf("");
+}
+
+template <>
+RNN4J_HD inline double nan_val<double>() {
+    return nan("");
 }
 
 // An index held as a value of T (org.rnn4j.backend.Backend: integer indices): the index when the value is an integer
@@ -305,11 +363,20 @@ RNN4J_HD inline T lane_tree(T* lanes) {
 // ---------------------------------------------------------------------------------------------------------------
 // losses.cu: softmax cross-entropy and mean squared error.
 
-// The largest of a row's values, scanned in ascending order with > (CpuBackend64.rowMax).
+// The cross-entropy kernels run one warp of kCeLanes threads per row (kCeRowsPerBlock rows per block of 256), with a
+// partition of the classes that depends on the size only: lane t takes classes t, t + 32, t + 64, ... in ascending
+// order; the 32 lane results are then combined pairwise, lanes[t] = combine(lanes[t], lanes[t + s]) for s = 16, 8, 4,
+// 2, 1 (t < s), as lane_tree_n does (the kernels with warp shuffles, the host test with an array). The same order
+// on every GPU; no atomics.
+constexpr int kCeLanes = 32;
+constexpr int kCeRowsPerBlock = kElementwiseBlock / kCeLanes;
+
+// Lane t's largest value over its classes, scanned with > from -infinity (NaN never wins a comparison; a row with a
+// NaN gets a NaN sum below, as on the CPU).
 template <typename T>
-RNN4J_HD inline T row_max(const T* x, int classes) {
-    T m = x[0];
-    for (int j = 1; j < classes; ++j) {
+RNN4J_HD inline T ce_lane_max(const T* x, int classes, int lane) {
+    T m = -(T) INFINITY;
+    for (int j = lane; j < classes; j += kCeLanes) {
         if (x[j] > m) {
             m = x[j];
         }
@@ -317,25 +384,67 @@ RNN4J_HD inline T row_max(const T* x, int classes) {
     return m;
 }
 
-// sum_j exp(x[j] - m), j ascending.
+// Lane t's sum of exp(x[j] - m) over its classes, from 0, ascending.
 template <typename T>
-RNN4J_HD inline T row_sum_exp(const T* x, int classes, T m) {
+RNN4J_HD inline T ce_lane_sum_exp(const T* x, int classes, int lane, T m) {
     T s = T(0);
-    for (int j = 0; j < classes; ++j) {
+    for (int j = lane; j < classes; j += kCeLanes) {
         s += exp_p(x[j] - m);
     }
     return s;
 }
 
-// One row's cross-entropy, -((x[t] - m) - log(s)); NaN for a bad target (decode_index gave -1).
 template <typename T>
-RNN4J_HD inline T cross_entropy_row(const T* x, int classes, int target) {
+RNN4J_HD inline T combine_max(T a, T b) {
+    return b > a ? b : a;
+}
+
+template <typename T>
+RNN4J_HD inline T combine_sum(T a, T b) {
+    return a + b;
+}
+
+// The pairwise stage over n (a power of two) lane values, as one thread would do it: lanes[0] ends with the result.
+template <typename T, typename F>
+RNN4J_HD inline T lane_tree_n(T* lanes, int n, F combine) {
+    for (int s = n / 2; s > 0; s >>= 1) {
+        for (int t = 0; t < s; ++t) {
+            lanes[t] = combine(lanes[t], lanes[t + s]);
+        }
+    }
+    return lanes[0];
+}
+
+// A row's max and sum of exponentials in the warp's order, computed by one thread (the host test's emulation of the
+// kernels' warp; the kernels compute the lanes in parallel).
+template <typename T>
+RNN4J_HD inline void ce_row_stats_lanes(const T* x, int classes, T& m, T& s) {
+    T lanes[kCeLanes];
+    for (int t = 0; t < kCeLanes; ++t) {
+        lanes[t] = ce_lane_max(x, classes, t);
+    }
+    m = lane_tree_n(lanes, kCeLanes, combine_max<T>);
+    for (int t = 0; t < kCeLanes; ++t) {
+        lanes[t] = ce_lane_sum_exp(x, classes, t, m);
+    }
+    s = lane_tree_n(lanes, kCeLanes, combine_sum<T>);
+}
+
+// One row's loss from its statistics: -((x[t] - m) - log(s)); NaN for a bad target.
+template <typename T>
+RNN4J_HD inline T cross_entropy_loss(const T* x, int target, T m, T s) {
+    return target < 0 ? nan_val<T>() : -((x[target] - m) - log_p(s));
+}
+
+// One row's cross-entropy in the warp's order (host emulation of rnn4j_cross_entropy_forward).
+template <typename T>
+RNN4J_HD inline T cross_entropy_row_lanes(const T* x, int classes, int target) {
     if (target < 0) {
         return nan_val<T>();
     }
-    const T m = row_max(x, classes);
-    const T s = row_sum_exp(x, classes, m);
-    return -((x[target] - m) - log_p(s));
+    T m, s;
+    ce_row_stats_lanes(x, classes, m, s);
+    return cross_entropy_loss(x, target, m, s);
 }
 
 // One logit's gradient: (exp(x - m) / s - [target]) * scale.
@@ -456,18 +565,13 @@ __device__ inline long long global_index() {
     return (long long) blockIdx.x * blockDim.x + threadIdx.x;
 }
 
-// A block's part of the deterministic reduction: blockDim.x must be kReduceLanes. Lane (thread) t adds
-// item(start + t), item(start + t + 256), ... below end from 0, then the lanes are combined pairwise in shared memory
-// as lane_tree does. Every thread gets the sum. Called at most once per kernel.
-template <typename T, typename F>
-__device__ inline T block_lane_sum(long long start, long long end, F item) {
+// The pairwise stage of the deterministic reduction over a block of kReduceLanes threads, thread t holding lane t's
+// sum: lanes combined in shared memory as lane_tree does. Every thread gets the sum. Called at most once per kernel.
+template <typename T>
+__device__ inline T block_tree_sum(T acc) {
     __shared__ double raw[kReduceLanes]; // room for kReduceLanes of T (float or double)
     T* lanes = reinterpret_cast<T*>(raw);
     const int t = threadIdx.x;
-    T acc = T(0);
-    for (long long i = start + t; i < end; i += kReduceLanes) {
-        acc += item(i);
-    }
     lanes[t] = acc;
     __syncthreads();
     for (int s = kReduceLanes / 2; s > 0; s >>= 1) {
@@ -477,6 +581,39 @@ __device__ inline T block_lane_sum(long long start, long long end, F item) {
         __syncthreads();
     }
     return lanes[0];
+}
+
+// A block's part of the deterministic reduction: blockDim.x must be kReduceLanes. Lane (thread) t adds
+// item(start + t), item(start + t + 256), ... below end from 0, then the lanes are combined pairwise in shared memory
+// as lane_tree does. Every thread gets the sum. Called at most once per kernel.
+template <typename T, typename F>
+__device__ inline T block_lane_sum(long long start, long long end, F item) {
+    T acc = T(0);
+    for (long long i = start + threadIdx.x; i < end; i += kReduceLanes) {
+        acc += item(i);
+    }
+    return block_tree_sum(acc);
+}
+
+// The warp's pairwise stage (lane_tree_n over kCeLanes lanes, with shuffles): at level s lane t < s combines its
+// value with lane t + s's value of the previous level, exactly lanes[t] = combine(lanes[t], lanes[t + s]); lane 0's
+// result is then given to every lane. All 32 lanes of the warp must take part.
+template <typename T, typename F>
+__device__ inline T warp_tree(T v, F combine) {
+    for (int s = kCeLanes / 2; s > 0; s >>= 1) {
+        const T other = __shfl_down_sync(0xffffffffu, v, s);
+        if ((int) (threadIdx.x % kCeLanes) < s) {
+            v = combine(v, other);
+        }
+    }
+    return __shfl_sync(0xffffffffu, v, 0);
+}
+
+// A row's max and sum of exponentials, computed by the calling warp (ce_row_stats_lanes' order); every lane gets both.
+template <typename T>
+__device__ inline void ce_row_stats_warp(const T* x, int classes, int lane, T& m, T& s) {
+    m = warp_tree(ce_lane_max(x, classes, lane), combine_max<T>);
+    s = warp_tree(ce_lane_sum_exp(x, classes, lane, m), combine_sum<T>);
 }
 #endif
 

@@ -224,6 +224,20 @@ public final class CudaBackend extends AbstractBackend {
         JCudaDriver.cuLaunchKernel(f, grid, 1, 1, block, 1, 1, 0, stream, args.toPointer(), null);
     }
 
+    /**
+     * The cross-entropy's row kernels: one warp of {@link KernelImages#CROSS_ENTROPY_LANES} threads per row, rows packed
+     * into blocks of {@link KernelImages#ELEMENTWISE_BLOCK} threads; nothing for zero rows.
+     */
+    private void launchWarpRows(String kernel, int rows, KernelArgs args) {
+        if (rows == 0) {
+            return;
+        }
+        int block = KernelImages.ELEMENTWISE_BLOCK;
+        int rowsPerBlock = block / KernelImages.CROSS_ENTROPY_LANES;
+        int grid = (int) (((long) rows + rowsPerBlock - 1) / rowsPerBlock);
+        JCudaDriver.cuLaunchKernel(kernels.get(kernel), grid, 1, 1, block, 1, 1, 0, stream, args.toPointer(), null);
+    }
+
     /** Transfers go through the staging buffer in chunks of at most this many elements (8 MiB of float64). */
     private static final int CHUNK = 1 << 20;
 
@@ -499,7 +513,7 @@ public final class CudaBackend extends AbstractBackend {
                     .ptr(ptr(logits)).ptr(ptr(targets)));
             launchLanes(CudaKernels.MEAN_FINISH, 1, args().i(chunks).i(rows).ptr(ptr(loss)));
         } else {
-            launch1d(CudaKernels.CROSS_ENTROPY_FORWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
+            launchWarpRows(CudaKernels.CROSS_ENTROPY_FORWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
                     .ptr(ptr(targets)).ptr(ptr(loss)));
         }
     }
@@ -508,7 +522,7 @@ public final class CudaBackend extends AbstractBackend {
     protected void doCrossEntropyBackward(int rows, int classes, Buffer logits, Buffer targets, double scale,
                                           Buffer dLogits) {
         bind();
-        launch1d(CudaKernels.CROSS_ENTROPY_BACKWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
+        launchWarpRows(CudaKernels.CROSS_ENTROPY_BACKWARD, rows, args().i(rows).i(classes).ptr(ptr(logits))
                 .ptr(ptr(targets)).scalar(scale).ptr(ptr(dLogits)));
     }
 

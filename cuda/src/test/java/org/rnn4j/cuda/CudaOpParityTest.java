@@ -28,8 +28,13 @@ import org.rnn4j.backend.cpu.CpuBackendProvider;
  * a NaN read or a clobbered guard. Mismatches are listed (the first eight) with {@code |got - ref| <= atol + rtol|ref|}.
  *
  * <p>Tolerances: the elementwise kernels evaluate the CPU's formulas in the same order without FMA contraction
- * ({@code -fmad=false}), so they differ from the CPU only where CUDA's {@code exp}/{@code tanh} round differently from
- * Java's (at most a couple of ulps): rtol = atol = 8u ({@code u} = 2^-53 or 2^-24, on O(1) values). Sums (GEMM, sumRows)
+ * ({@code -fmad=false}), so in float64, and in float32 where no {@code exp}/{@code tanh} is involved, they differ from
+ * the CPU only where CUDA's {@code exp}/{@code tanh} round differently from Java's (at most a couple of ulps):
+ * rtol = atol = 8u ({@code u} = 2^-53 or 2^-24, on O(1) values). float32 kernels with {@code expf}/{@code tanhf}
+ * (sigmoid, both LSTM cells forward, the standard cell backward) compute in float with CUDA's functions (up to 2 ulps)
+ * and FMAs, where the CPU rounds Java's double functions once: rtol = atol = 128u, the bound derived in
+ * {@code docs/parity.md} (worst case about 93u for the cells' outputs on these inputs) and checked on the host under
+ * the documented worst-case ulp errors ({@code kernel_math_test.cpp}). Sums (GEMM, sumRows)
  * may be summed in another order (cuBLAS), so they get the recursive-summation bound {@code 2(n+2) u sum|terms|}
  * (Higham, sec. 3.1), computed per element from the operands.
  */
@@ -172,6 +177,11 @@ class CudaOpParityTest {
         return p == Precision.FLOAT64 ? 0x1p-53 : 0x1p-24;
     }
 
+    /** The bound of a kernel with exp/tanh: 8u in float64, 128u in float32 (class comment, docs/parity.md). */
+    private static double transcendental(Precision p) {
+        return p == Precision.FLOAT64 ? 8 * u(p) : 128 * u(p);
+    }
+
     private static double[] random(SplittableRandom rng, int n, double scale) {
         double[] x = new double[n];
         for (int i = 0; i < n; i++) {
@@ -198,11 +208,12 @@ class CudaOpParityTest {
         SplittableRandom rng = new SplittableRandom(n);
         Backend ref = reference(p);
         Backend got = candidate(p, false);
+        double ft = transcendental(p);
+        compare("sigmoidForward", ref, got, new double[][] {random(rng, n, 30), nan(n)}, new int[] {1}, ft,
+                new double[][] {{ft}}, (b, v) -> b.sigmoidForward(v[0], v[1]));
+        compare("sigmoidForward in place", ref, got, new double[][] {random(rng, n, 8)}, new int[] {0}, ft,
+                new double[][] {{ft}}, (b, v) -> b.sigmoidForward(v[0], v[0]));
         double tol = 8 * u(p);
-        compare("sigmoidForward", ref, got, new double[][] {random(rng, n, 30), nan(n)}, new int[] {1}, tol,
-                new double[][] {{tol}}, (b, v) -> b.sigmoidForward(v[0], v[1]));
-        compare("sigmoidForward in place", ref, got, new double[][] {random(rng, n, 8)}, new int[] {0}, tol,
-                new double[][] {{tol}}, (b, v) -> b.sigmoidForward(v[0], v[0]));
         double[] y = random(rng, n, 0.5);
         for (int i = 0; i < n; i++) {
             y[i] += 0.5;
@@ -241,14 +252,15 @@ class CudaOpParityTest {
         Backend got = candidate(p, false);
         int g = 4 * batch * hidden;
         int s = batch * hidden;
+        double ft = transcendental(p);
+        double[][] t = {{ft}, {ft}, {ft}};
         double tol = 8 * u(p);
-        double[][] t = {{tol}, {tol}, {tol}};
         // preact, bias, sPrev, gates, s, h
         compare("seedLstmCellForward", ref, got, new double[][] {random(rng, g, 4), random(rng, 4 * hidden, 1),
-                random(rng, s, 2), nan(g), nan(s), nan(s)}, new int[] {3, 4, 5}, tol, t,
+                random(rng, s, 2), nan(g), nan(s), nan(s)}, new int[] {3, 4, 5}, ft, t,
                 (b, v) -> b.seedLstmCellForward(batch, hidden, v[0], v[1], v[2], v[3], v[4], v[5]));
         compare("seedLstmCellForward gates in place", ref, got, new double[][] {random(rng, g, 4),
-                random(rng, 4 * hidden, 1), random(rng, s, 2), nan(s), nan(s)}, new int[] {0, 3, 4}, tol, t,
+                random(rng, 4 * hidden, 1), random(rng, s, 2), nan(s), nan(s)}, new int[] {0, 3, 4}, ft, t,
                 (b, v) -> b.seedLstmCellForward(batch, hidden, v[0], v[1], v[2], v[0], v[3], v[4]));
         double[] gates = random(rng, g, 0.5);
         for (int i = 0; i < g; i++) {
@@ -273,7 +285,7 @@ class CudaOpParityTest {
         Backend got = candidate(p, false);
         int g = 4 * batch * hidden;
         int s = batch * hidden;
-        double tol = 8 * u(p);
+        double tol = transcendental(p); // forward and backward (tanh(c)) both call exp/tanh
         double[][] t = {{tol}, {tol}, {tol}};
         // preact, biasIh, biasHh, cPrev, gates, c, h
         compare("standardLstmCellForward", ref, got, new double[][] {random(rng, g, 4), random(rng, 4 * hidden, 1),

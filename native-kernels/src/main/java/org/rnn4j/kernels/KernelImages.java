@@ -30,6 +30,9 @@ public final class KernelImages {
     /** Threads per block ({@code blockDim.x}) of every elementwise kernel's 1-D launch. */
     public static final int ELEMENTWISE_BLOCK = 256;
 
+    /** Threads per row of the cross-entropy kernels (one warp per row, rows packed 8 to a block of 256). */
+    public static final int CROSS_ENTROPY_LANES = 32;
+
     /** Tile edge of the fallback GEMM: blocks of {@code (GEMM_TILE, GEMM_TILE, 1)} threads. */
     public static final int GEMM_TILE = 16;
 

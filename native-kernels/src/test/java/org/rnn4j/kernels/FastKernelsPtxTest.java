@@ -7,14 +7,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The PTX of the fast kernels, as the fatbins carry it (the manifest's flags, the manifest's {@code compute_*}
- * architecture): the float32 GEMM and chunked-sum kernels do no float64 arithmetic at all (in particular no
- * {@code cvt.f64.f32}), and the GEMMs use fused multiply-adds and 16-byte vector loads from global and shared memory.
- * Needs nvcc; skips, saying so, without it.
+ * The PTX of the kernels, as the fatbins carry it (the manifest's flags, the manifest's {@code compute_*}
+ * architecture): no float32 entry point of any family converts to double or does float64 arithmetic (no
+ * {@code cvt.f64.f32}, no {@code .f64} instruction), except {@code rnn4j_adam_prepare_f32}, the one-thread kernel that
+ * computes Adam's step scalars in double as PyTorch does; the float32 kernels with transcendental functions use fused
+ * multiply-adds; the cross-entropy's row kernels reduce with warp shuffles; and the GEMMs use fused multiply-adds and
+ * 16-byte vector loads from global and shared memory. Needs nvcc; skips, saying so, without it.
  */
 class FastKernelsPtxTest {
 
@@ -44,6 +50,69 @@ class FastKernelsPtxTest {
         cmd.addAll(List.of("-o", out.toString(), family + ".cu"));
         HostTools.run(cmd, KernelTestFiles.cudaSources(), 300, "nvcc -ptx " + family + ".cu");
         return out;
+    }
+
+    /** The float32 entry point allowed to compute in double: Adam's step scalars, as PyTorch computes them. */
+    private static final Set<String> DOUBLE_BY_DESIGN = Set.of("rnn4j_adam_prepare_f32");
+
+    private static final Pattern ENTRY = Pattern.compile("\\.entry (rnn4j_\\w+)\\(");
+
+    @Test
+    void everyFloat32EntryPointStaysInFloat32() throws Exception {
+        Path nvcc = HostTools.nvcc();
+        Assumptions.assumeTrue(nvcc != null, "nvcc not found (PATH, /usr/local/cuda/bin/nvcc): cannot generate the "
+                + "kernels' PTX");
+        Set<String> f32 = new TreeSet<>();
+        Set<String> f64 = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (String family : KernelImages.FAMILIES) {
+            String ptx = Files.readString(ptx(nvcc, family));
+            Matcher m = ENTRY.matcher(ptx);
+            while (m.find()) {
+                String name = m.group(1);
+                if (name.endsWith("_f64")) {
+                    f64.add(name.substring(0, name.length() - 4));
+                    continue;
+                }
+                assertTrue(name.endsWith("_f32"), "entry point without a precision suffix: " + name);
+                f32.add(name.substring(0, name.length() - 4));
+                String body = entry(ptx, name);
+                if (DOUBLE_BY_DESIGN.contains(name)) {
+                    continue;
+                }
+                if (body.contains("cvt.f64.f32")) {
+                    problems.add(family + ": " + name + " converts float to double (cvt.f64.f32)");
+                } else if (body.contains(".f64")) {
+                    problems.add(family + ": " + name + " has float64 instructions");
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), String.join("\n", problems));
+        assertTrue(f32.size() >= 30, "every family's entry points were found: " + f32);
+        assertTrue(f32.equals(f64), "every entry point exists in both precisions: f32 " + f32 + ", f64 " + f64);
+        System.out.println("float32 entry points without float64 (PTX, all families): " + (f32.size()
+                - DOUBLE_BY_DESIGN.size()) + " of " + f32.size() + "; double by design: " + DOUBLE_BY_DESIGN);
+
+        for (String[] fe : new String[][] {{"rnn_cell", "rnn4j_sigmoid_forward_f32"},
+                {"seed_lstm_cell", "rnn4j_seed_lstm_forward_f32"},
+                {"standard_lstm_cell", "rnn4j_standard_lstm_forward_f32"},
+                {"standard_lstm_cell", "rnn4j_standard_lstm_backward_f32"},
+                {"losses", "rnn4j_cross_entropy_forward_f32"}}) {
+            String body = entry(Files.readString(outDir().resolve(fe[0] + ".ptx")), fe[1]);
+            assertTrue(body.contains("fma.rn.f32"), fe[1] + " has no fma.rn.f32");
+        }
+        String losses = Files.readString(outDir().resolve("losses.ptx"));
+        for (String name : List.of("rnn4j_cross_entropy_forward", "rnn4j_cross_entropy_backward",
+                "rnn4j_cross_entropy_mean_partial")) {
+            for (String suffix : List.of("_f32", "_f64")) {
+                assertTrue(entry(losses, name + suffix).contains("shfl.sync.down"),
+                        name + suffix + " reduces a row without warp shuffles");
+            }
+        }
+    }
+
+    private static Path outDir() {
+        return KernelTestFiles.basedir().resolve("target/ptx-check");
     }
 
     @Test

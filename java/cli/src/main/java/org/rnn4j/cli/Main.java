@@ -27,7 +27,7 @@ public final class Main implements Runnable {
      * gets them all, since it describes the others).
      */
     static final List<Class<?>> SUBCOMMANDS = List.of(TrainCommand.class, SampleCommand.class, GradcheckCommand.class,
-            DevicesCommand.class, CompareCommand.class, MemoryCommand.class, HelpCommand.class);
+            DevicesCommand.class, CompareCommand.class, MemoryCommand.class, KernelsCommand.class, HelpCommand.class);
 
     /** Exit code for bad input. */
     public static final int USAGE = 2;

@@ -89,6 +89,17 @@ class CudaTrainingTest {
                     org.junit.jupiter.api.Assertions.assertArrayEquals(x.parameters(), y.parameters(),
                             "same kernels in the same order: the same bits (" + p + ")");
                 }
+                double[] targets = {-0.5, 0.2, 0.1, -0.5};
+                var lstmPlain = org.rnn4j.train.LstmTrainer.trainStandard(b,
+                        new org.rnn4j.train.LstmTrainer.Config(0, 32, 16, targets, 200, 0.1, false), j -> false,
+                        r -> { });
+                var lstmGraphs = org.rnn4j.train.LstmTrainer.trainStandard(b,
+                        new org.rnn4j.train.LstmTrainer.Config(0, 32, 16, targets, 200, 0.1, true), j -> false,
+                        r -> { });
+                try (var x = lstmPlain.network(); var y = lstmGraphs.network()) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(x.parameters(), y.parameters(),
+                            "the LSTM trainer's replayed iteration: the same bits (" + p + ")");
+                }
             }
         }
     }

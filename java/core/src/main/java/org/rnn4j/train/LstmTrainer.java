@@ -16,6 +16,12 @@ import org.rnn4j.rng.NumpyRandom;
  * <p>Both run on {@link LstmLayer}, the layer with the fast algorithm; the same task runs on the standard cell
  * ({@link #trainStandard}): PyTorch's initialisation drawn from the seeded generator, then the inputs, the same squared
  * loss on {@code h[0]} of every step, plain SGD.
+ *
+ * <p>With {@code graphs}, one iteration (forward, loss, backward, SGD step) is recorded once ({@link Backend#record},
+ * a CUDA graph on the GPU) and replayed every iteration: nothing in it changes from one iteration to the next (the
+ * sequence, the targets and the learning rate are fixed), except where the loss goes, so the replay writes it into a
+ * one-element buffer and each iteration copies it into the loss history's slot. The same operations in the same order,
+ * so the same numbers.
  */
 public final class LstmTrainer {
 
@@ -28,8 +34,11 @@ public final class LstmTrainer {
      * @param targets      the target of {@code h[0]} at each step; its length is the sequence length {@code T}
      * @param iterations   how many SGD steps to take (the seed's 100)
      * @param learningRate the SGD step size (the seed's 0.1)
+     * @param graphs       record one iteration and replay it ({@link org.rnn4j.backend.Backend#record}): the same
+     *                     numbers, one launch per iteration on a GPU
      */
-    public record Config(long seed, int hidden, int inputDim, double[] targets, int iterations, double learningRate) {
+    public record Config(long seed, int hidden, int inputDim, double[] targets, int iterations, double learningRate,
+                         boolean graphs) {
         /**
          * Keeps a copy of {@code targets}.
          *
@@ -39,9 +48,24 @@ public final class LstmTrainer {
          * @param targets      one target per step, not null
          * @param iterations   the number of steps
          * @param learningRate the step size
+         * @param graphs       whether iterations are recorded and replayed
          */
         public Config {
             targets = targets.clone();
+        }
+
+        /**
+         * Without recorded replays (every operation issued anew each iteration).
+         *
+         * @param seed         the generator's seed
+         * @param hidden       the hidden size
+         * @param inputDim     the input width
+         * @param targets      one target per step, not null
+         * @param iterations   the number of steps
+         * @param learningRate the step size
+         */
+        public Config(long seed, int hidden, int inputDim, double[] targets, int iterations, double learningRate) {
+            this(seed, hidden, inputDim, targets, iterations, learningRate, false);
         }
 
         /**
@@ -142,7 +166,7 @@ public final class LstmTrainer {
         try {
             long params = LstmLayer.parameterCount(cell, x, h);
             long onBackend = Math.addExact(Math.addExact(Math.multiplyExact(2, params),
-                    LstmLayer.workspaceElements(steps, 1, x, h)), 2L * steps + LossHistory.elements(
+                    LstmLayer.workspaceElements(steps, 1, x, h)), 2L * steps + 1 + LossHistory.elements(
                     config.iterations()));
             long initScratch = cell == LstmLayer.Cell.SEED ? Math.multiplyExact(h, x + (long) h) + h : 0;
             long onHost = Math.addExact(Math.addExact(params, initScratch),
@@ -152,6 +176,25 @@ public final class LstmTrainer {
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException(what + " is too large: its element counts do not fit 64 bits");
         }
+    }
+
+    /**
+     * One training iteration: the forward pass, the seed's loss {@code sum_t (h_t[0] - y_t)^2} (its mean into
+     * {@code loss}, kept on the device for the finite check), whose gradient {@code 2 (h_t[0] - y_t)} goes into column
+     * 0 of the output gradients (their other columns stay zero, as allocated: nothing else writes them), the backward
+     * pass and the SGD step. Only operations: it may be recorded.
+     */
+    private static void iteration(Backend backend, LstmLayer net, LstmLayer.Workspace ws, Buffer h0, Buffer y,
+                                  Buffer loss, double learningRate) {
+        int steps = h0.length();
+        int hidden = net.hidden();
+        net.forward(ws);
+        backend.copyMatrix(steps, 1, ws.outputs(), hidden, h0, 1);
+        backend.mseForward(h0, y, loss);
+        backend.mseBackward(h0, y, 2, h0);
+        backend.copyMatrix(steps, 1, h0, 1, ws.outputGrads(), hidden);
+        net.backward(ws);
+        net.sgdStep(learningRate);
     }
 
     private static Trained<LstmLayer> trainOn(LstmLayer.Cell cell, Backend backend, Config config,
@@ -165,7 +208,11 @@ public final class LstmTrainer {
         try (LstmLayer.Workspace ws = net.workspace(steps, 1);
              Buffer y = backend.allocate(steps);     // (T) targets
              Buffer h0 = backend.allocate(steps);    // (T) h_t[0], then the loss's gradient with respect to it
-             LossHistory losses = new LossHistory(backend, config.iterations(), "loss")) {
+             Buffer replayLoss = backend.allocate(1); // with graphs: the replayed iteration's loss, then copied
+             LossHistory losses = new LossHistory(backend, config.iterations(), "loss");
+             Backend.Replay replay = config.graphs()
+                     ? backend.record(() -> iteration(backend, net, ws, h0, y, replayLoss, config.learningRate()))
+                     : null) {
             if (cell == LstmLayer.Cell.SEED) {
                 net.initLikeSeed(rng, config.seed());
             } else {
@@ -180,15 +227,12 @@ public final class LstmTrainer {
             long start = System.nanoTime();
             for (int j = 0; j < config.iterations(); j++) {
                 Buffer lossSlot = losses.slot(j); // this iteration's loss (the mean over the steps), for the check
-                net.forward(ws);
-                // The seed's loss, sum_t (h_t[0] - y_t)^2: its gradient 2 * (h_t[0] - y_t) goes into column 0 of
-                // the output gradients (their other columns stay zero, as allocated: nothing else writes them).
-                backend.copyMatrix(steps, 1, ws.outputs(), hidden, h0, 1);
-                backend.mseForward(h0, y, lossSlot); // mean_t (h_t[0] - y_t)^2, kept on the device for the finite check
-                backend.mseBackward(h0, y, 2, h0);
-                backend.copyMatrix(steps, 1, h0, 1, ws.outputGrads(), hidden);
-                net.backward(ws);
-                net.sgdStep(config.learningRate());
+                if (replay != null) {
+                    replay.replay();
+                    backend.copyMatrix(1, 1, replayLoss, 1, lossSlot, 1);
+                } else {
+                    iteration(backend, net, ws, h0, y, lossSlot, config.learningRate());
+                }
                 if (observe.test(j)) {
                     // The report shows this iteration's forward, as the seed's does: outputs before the update.
                     double[] h = ws.downloadOutputs(); // (T, 1, H)

@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.rnn4j.backend.cpu.CpuBackend64;
 import org.rnn4j.net.BinaryAdditionRnn;
+import org.rnn4j.net.LstmLayer;
+import org.rnn4j.train.LstmTrainer;
+import org.rnn4j.train.NonFiniteLossException;
 import org.rnn4j.train.RnnTrainer;
 
 /**
@@ -79,6 +84,56 @@ class ReplayTest {
         b.close();
         assertThrows(IllegalStateException.class, r::replay);
         assertThrows(IllegalArgumentException.class, () -> new CpuBackend64().record(null));
+    }
+
+    @Test
+    void lstmTrainingWithRecordedIterationsGivesTheSameNumbersBitForBit() {
+        for (Backend b : new Backend[] {new CpuBackend64(), new org.rnn4j.backend.cpu.CpuBackend32()}) {
+            try (b) {
+                for (boolean standard : new boolean[] {false, true}) {
+                    List<double[]> plainLosses = new ArrayList<>();
+                    List<double[]> graphLosses = new ArrayList<>();
+                    double[] targets = {-0.5, 0.2, 0.1, -0.5, 0.3};
+                    var plainConfig = new LstmTrainer.Config(3, 6, 4, targets, 40, 0.1, false);
+                    var graphConfig = new LstmTrainer.Config(3, 6, 4, targets, 40, 0.1, true);
+                    var plain = standard
+                            ? LstmTrainer.trainStandard(b, plainConfig, j -> true,
+                                    r -> plainLosses.add(report(r)))
+                            : LstmTrainer.train(b, plainConfig, j -> true, r -> plainLosses.add(report(r)));
+                    var graphs = standard
+                            ? LstmTrainer.trainStandard(b, graphConfig, j -> true,
+                                    r -> graphLosses.add(report(r)))
+                            : LstmTrainer.train(b, graphConfig, j -> true, r -> graphLosses.add(report(r)));
+                    try (LstmLayer p = plain.network(); LstmLayer g = graphs.network()) {
+                        String what = b.precision() + (standard ? " standard" : " seed");
+                        assertArrayEquals(p.parameters(), g.parameters(), what);
+                        assertEquals(40, graphLosses.size(), what);
+                        for (int j = 0; j < 40; j++) {
+                            assertArrayEquals(plainLosses.get(j), graphLosses.get(j), what + " iteration " + j);
+                        }
+                        assertTrue(plainLosses.get(39)[0] < plainLosses.get(0)[0], what + ": it learns");
+                    }
+                }
+            }
+        }
+    }
+
+    /** A report's loss then predictions, for comparison bit for bit. */
+    private static double[] report(LstmTrainer.Report r) {
+        double[] v = new double[1 + r.predictions().length];
+        v[0] = r.loss();
+        System.arraycopy(r.predictions(), 0, v, 1, r.predictions().length);
+        return v;
+    }
+
+    @Test
+    void lstmTrainingWithGraphsStillStopsAtTheFirstNonFiniteLoss() {
+        try (Backend b = new CpuBackend64()) {
+            var config = new LstmTrainer.Config(0, 4, 3, new double[] {1e300, 0.2}, 10, 0.1, true);
+            NonFiniteLossException e = assertThrows(NonFiniteLossException.class,
+                    () -> LstmTrainer.train(b, config, j -> false, r -> { }));
+            assertTrue(e.getMessage().contains("iteration"), e.getMessage());
+        }
     }
 
     @Test
