@@ -43,11 +43,28 @@ public final class Main implements Runnable {
                 "missing command (train, sample, gradcheck, devices, compare, memory; see rnn4j --help)");
     }
 
+    /**
+     * The launcher's entry point: runs the command line on {@code System.out} and {@code System.err} and exits the JVM
+     * with its exit code (0, 1 or 2; see the class comment).
+     *
+     * @param args the command line, e.g. {@code train rnn --iterations 100}
+     */
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the command line with the given streams and returns its exit code; for tests and {@link #main}. */
+    /**
+     * Runs the command line with the given streams and returns its exit code; for tests and {@link #main}. Never
+     * exits the JVM and never throws for bad input: that is one line on {@code err} and exit code {@link #USAGE}.
+     * Only the subcommand that the first argument names is registered with picocli (all of them for {@code help} or
+     * an unknown word).
+     *
+     * @param args the command line, without the program name
+     * @param out  where the command's output and help go; flushed before returning
+     * @param err  where errors go (one line each); flushed before returning
+     * @return 0 on success, {@link #FAILURE} (1) for a check that did not pass or a failure while running,
+     *         {@link #USAGE} (2) for bad input
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
         Class<?> named = null;

@@ -44,19 +44,35 @@ import org.rnn4j.net.ParamTensor;
  */
 public final class ParityCheck {
 
-    /** The float64 bound's fixed part: relative and absolute. */
+    /** The float64 bound's fixed part, relative: the tolerance the seeds' golden traces are held to. */
     public static final double RTOL64 = 1e-9;
+    /** The float64 bound's fixed part, absolute. */
     public static final double ATOL64 = 1e-12;
     /** The float64 bound's derived part: the multiple of the perturbed reference run's deviation. */
     public static final double ERROR_MULTIPLE64 = 10;
     /** Where the perturbed float64 reference run splits each GEMM's sum, as a fraction of {@code k}. */
     public static final double SPLIT_AT = 0.5;
-    /** The float32 bound's parts: the multiple of the CPU's own float32 error, and the ulp multiple. */
+    /** The float32 bound's derived part: the multiple of the CPU's own float32 error {@code E}. */
     public static final double ERROR_MULTIPLE32 = 9;
+    /** The float32 bound's relative part, {@code 40 * 2^-24} (40 units of float32 rounding) times {@code |ref|}. */
     public static final double ULPS32 = 40 * Math.ulp(1.0f) / 2; // 40 * 2^-24
 
-    /** What one run shows: its trace lines (JSON objects) and its final parameters. */
+    /**
+     * What one run shows: its trace lines (JSON objects) and its final parameters. The lists and the array are
+     * copied.
+     *
+     * @param trace      the run's trace lines, each with an {@code "iter"} key ({@link Traces})
+     * @param tensors    the network's parameter tensors, naming the slices of {@code parameters}
+     * @param parameters the final weights, all tensors in one flat array
+     */
     public record Outcome(List<? extends JsonNode> trace, List<ParamTensor> tensors, double[] parameters) {
+        /**
+         * Copies the lists and the array, so that the outcome does not change with the run.
+         *
+         * @param trace      the run's trace lines
+         * @param tensors    the network's parameter tensors
+         * @param parameters the final weights
+         */
         public Outcome {
             trace = List.copyOf(trace);
             tensors = List.copyOf(tensors);
@@ -64,24 +80,61 @@ public final class ParityCheck {
         }
     }
 
-    /** One compared quantity: a trace field over all lines, or one weight tensor. */
+    /**
+     * One compared quantity: a trace field over all lines, or one weight tensor.
+     *
+     * @param quantity   {@code "trace KEY"} or {@code "weights NAME"}
+     * @param values     how many values were compared
+     * @param maxAbs     the largest {@code |got - ref|} (infinite for a NaN)
+     * @param maxRel     the largest {@code |got - ref| / |ref|}
+     * @param worstRatio the largest deviation as a fraction of what its value is allowed; above 1 fails (infinite for
+     *                   a NaN, or a deviation where nothing is allowed)
+     */
     public record Line(String quantity, int values, double maxAbs, double maxRel, double worstRatio) {
+        /**
+         * Whether every value lies within its tolerance.
+         *
+         * @return {@code worstRatio <= 1}
+         */
         public boolean ok() {
             return worstRatio <= 1;
         }
     }
 
-    /** The comparison: one line per quantity, and any structural mismatch (trace lengths, iterations, keys). */
+    /**
+     * The comparison: one line per quantity, and any structural mismatch (trace lengths, iterations, keys).
+     *
+     * @param tolerance the bound applied, in words, for the table's first line
+     * @param lines     one line per quantity both runs record, in a stable order
+     * @param problems  what differs in structure; a run with any fails
+     */
     public record Report(String tolerance, List<Line> lines, List<String> problems) {
+        /**
+         * Whether the runs agree: the same structure, and every value within its tolerance.
+         *
+         * @return true when there are no problems and every line is {@link Line#ok}
+         */
         public boolean passed() {
             return problems.isEmpty() && lines.stream().allMatch(Line::ok);
         }
 
+        /**
+         * The worst value's share of its tolerance, over all lines.
+         *
+         * @return the largest {@link Line#worstRatio}, 0 when there are no lines
+         */
         public double worstRatio() {
             return lines.stream().mapToDouble(Line::worstRatio).max().orElse(0);
         }
 
-        /** The table {@code --check} prints. */
+        /**
+         * The table {@code --check} prints: the tolerance, one row per quantity with its verdict, the problems, and
+         * the result.
+         *
+         * @param got the checked backend's name, for the column heading
+         * @param ref the reference backend's name
+         * @return the table's lines, without line ends
+         */
         public List<String> table(String got, String ref) {
             List<String> out = new ArrayList<>();
             out.add("tolerance: " + tolerance);
@@ -105,7 +158,13 @@ public final class ParityCheck {
     private ParityCheck() {
     }
 
-    /** Compares two float64 runs within the fixed bound alone, {@code 1e-9 * |ref| + 1e-12}. */
+    /**
+     * Compares two float64 runs within the fixed bound alone, {@code 1e-9 * |ref| + 1e-12}.
+     *
+     * @param got the checked backend's run
+     * @param ref the reference backend's run of the same training
+     * @return the comparison; structural differences are reported in it, not thrown
+     */
     public static Report compare64(Outcome got, Outcome ref) {
         return compare64(got, ref, null);
     }
@@ -113,6 +172,11 @@ public final class ParityCheck {
     /**
      * Compares two float64 runs, with the bound's derived part from {@code perturbed}, the reference backend's run of
      * the same training with its sums split (see the class comment); null for the fixed bound alone.
+     *
+     * @param got       the checked backend's run
+     * @param ref       the reference backend's run of the same training
+     * @param perturbed the reference backend's run with each GEMM's sum split at {@link #SPLIT_AT}, or null
+     * @return the comparison; structural differences (those of {@code perturbed} too) are reported in it, not thrown
      */
     public static Report compare64(Outcome got, Outcome ref, Outcome perturbed) {
         Map<String, double[][]> g = quantities(got);
@@ -142,6 +206,11 @@ public final class ParityCheck {
     /**
      * Compares two float32 runs, with the bound derived from {@code ref64}, the reference backend's float64 run of the
      * same training (see the class comment).
+     *
+     * @param got   the checked backend's float32 run
+     * @param ref   the reference backend's float32 run of the same training
+     * @param ref64 the reference backend's float64 run of the same training
+     * @return the comparison; structural differences (those of {@code ref64} too) are reported in it, not thrown
      */
     public static Report compare32(Outcome got, Outcome ref, Outcome ref64) {
         Map<String, double[][]> g = quantities(got);

@@ -22,13 +22,33 @@ import java.util.Map;
  */
 public final class TraceComparison {
 
-    /** The outcome: how many values were compared, the worst deviation and where, and every failure (first 20). */
+    /**
+     * The outcome: how many values were compared, the worst deviation and where, and every failure (first 20).
+     *
+     * @param lines           how many line pairs were compared (the shorter trace's length)
+     * @param values          how many leaf values were compared
+     * @param maxAbsDeviation the largest {@code |got - want|} over the floating-point values
+     * @param maxRelDeviation the largest {@code |got - want| / |want|}
+     * @param worstAt         where the largest relative deviation is, e.g. {@code "line 3 loss"}; null if none
+     * @param failures        the first 20 failures, each {@code "WHERE: WHAT"}
+     * @param failureCount    how many failures there were in all
+     */
     public record Result(int lines, int values, double maxAbsDeviation, double maxRelDeviation, String worstAt,
                          List<String> failures, int failureCount) {
+        /**
+         * Whether the traces agree.
+         *
+         * @return true when nothing failed
+         */
         public boolean passed() {
             return failureCount == 0;
         }
 
+        /**
+         * The one-line summary {@code rnn4j compare} prints last.
+         *
+         * @return the counts, the worst deviations and where, and the verdict
+         */
         public String summary() {
             return String.format("%d lines, %d values compared; max |got - want| %.3e, max relative %.3e (at %s); %s",
                     lines, values, maxAbsDeviation, maxRelDeviation, worstAt == null ? "-" : worstAt,
@@ -53,6 +73,7 @@ public final class TraceComparison {
     /** A trace file that is not JSON lines: its first bad line (1-based) and what is wrong with it. */
     public static final class MalformedTraceException extends IOException {
         private static final long serialVersionUID = 1L;
+        /** The bad line, counted from 1. */
         private final int line;
 
         MalformedTraceException(int line, String why) {
@@ -60,7 +81,11 @@ public final class TraceComparison {
             this.line = line;
         }
 
-        /** The bad line, counted from 1 as editors count. */
+        /**
+         * The bad line, counted from 1 as editors count.
+         *
+         * @return the line number, from 1
+         */
         public int line() {
             return line;
         }
@@ -73,6 +98,9 @@ public final class TraceComparison {
     /**
      * Reads a JSON-lines file, skipping blank lines.
      *
+     * @param path the trace file
+     * @return one JSON value per non-blank line, in order; empty for an empty file
+     * @throws IOException             when the file cannot be read
      * @throws MalformedTraceException naming the first line that is not UTF-8 text or not one JSON value (a binary
      *                                 or truncated file)
      */
@@ -124,6 +152,17 @@ public final class TraceComparison {
         return m.length() > 120 ? m.substring(0, 117) + "..." : m.strip();
     }
 
+    /**
+     * Compares two traces line by line: objects must have the same keys, arrays the same lengths, integers must be
+     * equal, floating-point values within {@code rtol * |want| + atol} (a NaN never is), anything else equal. A
+     * difference in line count is one failure; the common lines are still compared.
+     *
+     * @param got  the trace to check
+     * @param want the reference trace
+     * @param rtol the relative tolerance; not validated here ({@code rnn4j compare} requires finite, not negative)
+     * @param atol the absolute tolerance; likewise
+     * @return the comparison; differences are reported in it, not thrown
+     */
     public static Result compare(List<JsonNode> got, List<JsonNode> want, double rtol, double atol) {
         TraceComparison c = new TraceComparison(rtol, atol);
         if (got.size() != want.size()) {

@@ -23,6 +23,12 @@ public final class Traces {
     private Traces() {
     }
 
+    /**
+     * One line of an RNN trace, with the keys of the seed's oracle.
+     *
+     * @param r the iteration's report
+     * @return {@code {"iter", "error", "pred", "true", "a", "b", "out"}}, the bits most significant first
+     */
     public static ObjectNode rnn(RnnTrainer.Report r) {
         ObjectNode o = JSON.createObjectNode();
         o.put("iter", r.iteration());
@@ -41,6 +47,12 @@ public final class Traces {
         return o;
     }
 
+    /**
+     * One line of an LSTM trace, with the keys of the seed's oracle.
+     *
+     * @param r the iteration's report
+     * @return {@code {"iter", "y_pred", "loss"}}: {@code h[0]} at every step, and the loss summed over the steps
+     */
     public static ObjectNode lstm(LstmTrainer.Report r) {
         ObjectNode o = JSON.createObjectNode();
         o.put("iter", r.iteration());
