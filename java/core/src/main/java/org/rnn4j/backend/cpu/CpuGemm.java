@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Two routes.</b> The Java GEMM above is the reference: the seeds' float64 runs use it, and its results are
  * exactly the plain loop's. Large products may instead take the fast route, OpenBLAS ({@link OpenBlasGemm}), chosen
  * per call by size: with {@value #ROUTE_ENV} unset (or {@code auto}), products of at least {@link #FAST_MIN_WORK}
- * multiply-adds ({@code m * n * k}), in either precision, go to OpenBLAS; smaller ones (every product of the seeds'
- * networks) stay in Java. Loading OpenBLAS costs a third of a second, so it is loaded only once it is worth it, as in
+ * multiply-adds ({@code m * n * k}) that also do at least {@link #FAST_MIN_INTENSITY} of them per element they copy,
+ * in either precision, go to OpenBLAS; smaller or thinner ones (every product of the seeds' networks, an LSTM step at
+ * batch 1) stay in Java. Loading OpenBLAS costs a third of a second, so it is loaded only once it is worth it, as in
  * the ski-rental problem: large products stay in Java until together they have done {@link #LOAD_WORTH_WORK}
  * multiply-adds (about what the Java GEMM does in the time of the load), then OpenBLAS is loaded and takes them from
  * there on; once loaded in the JVM (by any backend), it takes them at once. A short run with a few large products
@@ -64,6 +65,14 @@ final class CpuGemm {
      * OpenBLAS, copies included, overtakes the Java GEMM here (see the README's performance section).
      */
     static final long FAST_MIN_WORK = 1L << 18;
+
+    /**
+     * In {@link Route#AUTO}, the multiply-adds a product must do per element it copies ({@code m*k + k*n + m*n}: the
+     * operands into off-heap memory, C back) to take OpenBLAS. A thin product such as an LSTM step at batch 1,
+     * {@code (1 x 256)(256 x 1024)}, does one multiply-add per copied weight and ran 2x slower through OpenBLAS than
+     * in Java (float32, {@code train lstm --cell standard --hidden 256 --input-dim 256}); 64 x 64 x 64 does 21.
+     */
+    static final long FAST_MIN_INTENSITY = 16;
 
     /**
      * In {@link Route#AUTO}, the multiply-adds that large products do in Java before OpenBLAS is loaded: 2^31, about
@@ -133,6 +142,7 @@ final class CpuGemm {
 
     private final Route route;
     private final long fastMinWork;
+    private final long fastMinIntensity;
     /** The fast route, made on its first use; stays null (and {@code fastFailed} true) when OpenBLAS cannot load. */
     private OpenBlasGemm fast;
     private boolean fastFailed;
@@ -150,7 +160,8 @@ final class CpuGemm {
      * @throws IllegalStateException when it is fast and OpenBLAS cannot load here
      */
     CpuGemm() {
-        this(DEFAULT_THREADS, routeFromEnvironment(System.getenv(ROUTE_ENV)), FAST_MIN_WORK, LOAD_WORTH_WORK);
+        this(DEFAULT_THREADS, routeFromEnvironment(System.getenv(ROUTE_ENV)), FAST_MIN_WORK, LOAD_WORTH_WORK,
+                FAST_MIN_INTENSITY);
     }
 
     /** The Java GEMM only, on up to {@code threads} tasks (the test hook: results must not depend on it). */
@@ -164,6 +175,14 @@ final class CpuGemm {
      * @throws IllegalStateException when {@code route} is FAST and OpenBLAS cannot load here
      */
     CpuGemm(int threads, Route route, long fastMinWork, long loadWorthWork) {
+        this(threads, route, fastMinWork, loadWorthWork, 0);
+    }
+
+    /**
+     * As above, with the least multiply-adds per copied element ({@link #FAST_MIN_INTENSITY}) that {@code auto}
+     * requires of a product before it takes OpenBLAS.
+     */
+    CpuGemm(int threads, Route route, long fastMinWork, long loadWorthWork, long fastMinIntensity) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
@@ -175,6 +194,7 @@ final class CpuGemm {
         }
         this.route = route;
         this.fastMinWork = fastMinWork;
+        this.fastMinIntensity = fastMinIntensity;
         this.loadWorthWork = loadWorthWork;
         this.threads = threads;
         this.tasks = new Task[threads];
@@ -234,8 +254,9 @@ final class CpuGemm {
             return false;
         }
         long work = (long) m * n * k;
-        if (route == Route.AUTO && work < fastMinWork) {
-            return false;
+        if (route == Route.AUTO && (work < fastMinWork
+                || work < fastMinIntensity * ((long) m * k + (long) k * n + (long) m * n))) {
+            return false; // too small, or too thin to pay for its copies
         }
         if (route == Route.AUTO && fast == null && !fastLoaded && deferredWork < loadWorthWork) {
             deferredWork += work;

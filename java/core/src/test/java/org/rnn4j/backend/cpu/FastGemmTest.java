@@ -228,6 +228,23 @@ class FastGemmTest {
     }
 
     @Test
+    void autoKeepsThinProductsInJava() {
+        if (!available()) {
+            return;
+        }
+        CpuGemm auto = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, 0, CpuGemm.FAST_MIN_INTENSITY);
+        double[] a = new double[64 * 64];
+        double[] w = new double[64 * 256];
+        // (1 x 64)(64 x 256): 16384 multiply-adds, over the size threshold, but one per copied weight: Java
+        auto.gemm(false, false, 1, 256, 64, 1, a, 0, 64, w, 0, 256, 0, new double[256], 0, 256);
+        assertEquals(0, auto.fastCalls(), "a batch-1 step's product must stay in Java");
+        // (64 x 64)(64 x 64): 21 multiply-adds per copied element: OpenBLAS
+        auto.gemm(false, false, 64, 64, 64, 1, a, 0, 64, a, 0, 64, 0, new double[64 * 64], 0, 64);
+        assertEquals(1, auto.fastCalls(), "a square 64^3 product must take OpenBLAS");
+        auto.release();
+    }
+
+    @Test
     void theDefaultThresholdKeepsTheSeedsProductsInJava() {
         // The seeds' largest products: the LSTM's gates, (1 x 400) from (1 x 150)(150 x 400), and its batch-of-4 form.
         assertTrue(4L * 400 * 150 < CpuGemm.FAST_MIN_WORK);
