@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import jcuda.JCudaVersion;
 import jcuda.LibUtils;
+import org.rnn4j.io.PrivateDirectory;
 
 /**
  * Where JCuda's JNI libraries are loaded from.
@@ -82,102 +83,24 @@ final class NativeLibraries {
     }
 
     /**
-     * Creates {@code dir} when missing (each missing level 0700) and checks that only this user can write it.
+     * Creates {@code dir} when missing (each missing level 0700) and checks that only this user can write it
+     * ({@link PrivateDirectory}, the rule every directory rnn4j loads native code from follows).
      *
      * @return the directory's real path
      * @throws Problem when it cannot be created or is not private
      */
     static Path prepareDirectory(Path dir) {
-        dir = dir.toAbsolutePath().normalize();
         try {
-            Path missing = dir;
-            while (missing.getParent() != null && !Files.exists(missing.getParent(), LinkOption.NOFOLLOW_LINKS)) {
-                missing = missing.getParent();
-            }
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                for (Path p = missing; ; p = p.resolve(dir.getName(p.getNameCount()))) {
-                    try {
-                        Files.createDirectory(p, PosixFilePermissions.asFileAttribute(
-                                PosixFilePermissions.fromString("rwx------")));
-                    } catch (java.nio.file.FileAlreadyExistsException raced) {
-                        // another rnn4j made it meanwhile; checked below like any existing directory
-                    }
-                    if (p.equals(dir)) {
-                        break;
-                    }
-                }
-            }
-        } catch (UnsupportedOperationException e) {
-            throw new Problem("cannot keep JCuda's native libraries private here: the file system of " + dir
-                    + " has no POSIX permissions; set " + DIR_ENV + " to a directory on one that has");
-        } catch (IOException e) {
-            throw new Problem("cannot create the native library directory " + dir + ": " + oneLine(e) + "; set "
-                    + DIR_ENV + " to a directory of your own");
-        }
-        String problem = privacyProblem(dir);
-        if (problem != null) {
-            throw new Problem(problem);
-        }
-        try {
-            return dir.toRealPath();
-        } catch (IOException e) {
-            throw new Problem("cannot read the native library directory " + dir + ": " + oneLine(e));
+            return PrivateDirectory.prepare(dir, DIR_ENV);
+        } catch (IllegalStateException e) {
+            throw new Problem("the native library directory: " + e.getMessage());
         }
     }
 
-    /**
-     * Null when only this user (and root) can change what {@code dir} holds: the directory is this user's, not
-     * writable by group or others, and every directory above it belongs to this user or root and is not writable by
-     * others unless sticky (as {@code /tmp}); else why not, in one line.
-     */
+    /** Null when only this user (and root) can change what {@code dir} holds, else why not, in one line. */
     static String privacyProblem(Path dir) {
-        Path real;
-        try {
-            real = dir.toRealPath();
-        } catch (IOException e) {
-            return "cannot read the native library directory " + dir + ": " + oneLine(e);
-        }
-        int me = currentUid();
-        try {
-            Map<String, Object> attrs = Files.readAttributes(real, "unix:uid,mode");
-            int uid = (Integer) attrs.get("uid");
-            int mode = (Integer) attrs.get("mode");
-            String fix = "; set " + DIR_ENV + " to a directory only you can write (or chmod 700 this one if it is "
-                    + "meant to be yours alone)";
-            if (!Files.isDirectory(real)) {
-                return "the native library directory " + dir + " is not a directory; set " + DIR_ENV
-                        + " to a private directory";
-            }
-            if (me >= 0 && uid != me) {
-                return "the native library directory " + dir + " is not private: it belongs to uid " + uid
-                        + ", not to this user (uid " + me + "); set " + DIR_ENV + " to a directory of your own";
-            }
-            if ((mode & 0022) != 0) {
-                return "the native library directory " + dir + " is not private: writable by "
-                        + ((mode & 0002) != 0 ? "others" : "its group") + " (mode " + octal(mode) + ")" + fix;
-            }
-            for (Path up = real.getParent(); up != null; up = up.getParent()) {
-                Map<String, Object> a = Files.readAttributes(up, "unix:uid,mode");
-                int upUid = (Integer) a.get("uid");
-                int upMode = (Integer) a.get("mode");
-                boolean sticky = (upMode & 01000) != 0;
-                if (upUid != 0 && me >= 0 && upUid != me) {
-                    return "the native library directory " + dir + " is not private: " + up + " above it belongs to"
-                            + " uid " + upUid + "; set " + DIR_ENV + " to a directory of your own";
-                }
-                if ((upMode & 0022) != 0 && !sticky) {
-                    return "the native library directory " + dir + " is not private: " + up + " above it is writable"
-                            + " by " + ((upMode & 0002) != 0 ? "others" : "its group") + " (mode " + octal(upMode)
-                            + "); set " + DIR_ENV + " to a private directory";
-                }
-            }
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            return "cannot check that " + dir + " is private: its file system has no Unix permissions; set " + DIR_ENV
-                    + " to a directory on one that has";
-        } catch (IOException e) {
-            return "cannot check the native library directory " + dir + ": " + oneLine(e);
-        }
-        return null;
+        String p = PrivateDirectory.privacyProblem(dir, DIR_ENV);
+        return p == null ? null : "the native library directory: " + p;
     }
 
     /**
