@@ -45,9 +45,12 @@ class StartupLoadTest {
         assertFalse(rnn.contains("org.bytedeco"), "train rnn loaded OpenBLAS/JavaCPP");
         assertFalse(rnn.contains("com.fasterxml.jackson.databind.ObjectMapper "), "train rnn loaded Jackson");
 
-        // a run whose large products add up to more than the load is worth: OpenBLAS is loaded part way
+        // a run whose large products add up to more than the load is worth: OpenBLAS is loaded part way. The
+        // products must be wide enough to pay for their copies too: 64 steps make the input and weight-gradient
+        // GEMMs (64 x 2048 x 512, 2048 x 512 x 64) do about 55 multiply-adds per copied element.
         String large = loadedClasses("train", "lstm", "--backend", "cpu", "--hidden", "512", "--input-dim", "512",
-                "--iterations", "200", "--quiet");
+                "--targets=" + String.join(",", java.util.Collections.nCopies(64, "0.1")), "--iterations", "60",
+                "--quiet");
         assertTrue(large.contains("org.bytedeco.openblas"), "a long run of large products should load OpenBLAS");
 
         // with a summary, Jackson is what writes it
