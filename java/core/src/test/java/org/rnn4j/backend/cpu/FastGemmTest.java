@@ -33,6 +33,12 @@ class FastGemmTest {
         return OpenBlasGemm.problem() == null;
     }
 
+    /** Skips (visibly, with the reason) where OpenBLAS cannot load: a platform without its natives. */
+    private static void assumeAvailable() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(available(), () -> "OpenBLAS cannot load here: "
+                + OpenBlasGemm.problem());
+    }
+
     /** {m, n, k, pad}: ones, primes, a row or column alone, the LSTM step, wide padding (row-by-row copies). */
     private static final int[][] SHAPES = {
         {1, 1, 1, 0}, {1, 7, 3, 2}, {7, 1, 5, 1}, {13, 17, 19, 0}, {31, 37, 41, 3}, {64, 65, 63, 1},
@@ -185,9 +191,7 @@ class FastGemmTest {
 
     @Test
     void autoTakesOpenBlasFromTheThresholdOnAndTheJavaGemmBelow() {
-        if (!available()) {
-            return;
-        }
+        assumeAvailable();
         CpuGemm auto = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, 0);
         double[] a = new double[200];
         double[] b = new double[200];
@@ -217,9 +221,7 @@ class FastGemmTest {
 
     @Test
     void autoDefersTheLoadUntilLargeProductsHaveDoneItsWorthInJava() {
-        if (!available()) {
-            return;
-        }
+        assumeAvailable();
         // OpenBLAS has loaded in this JVM by now (openBlasLoads): its cost is sunk, so large products take it at once.
         CpuGemm sunk = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, Long.MAX_VALUE);
         double[] x = new double[100];
@@ -229,9 +231,7 @@ class FastGemmTest {
 
     @Test
     void autoKeepsThinProductsInJava() {
-        if (!available()) {
-            return;
-        }
+        assumeAvailable();
         CpuGemm auto = new CpuGemm(1, CpuGemm.Route.AUTO, 1000, 0, CpuGemm.FAST_MIN_INTENSITY);
         double[] a = new double[64 * 64];
         double[] w = new double[64 * 256];
