@@ -113,11 +113,16 @@ final class MemoryCommand implements Callable<Integer> {
                     if (!(dropout >= 0 && dropout < 1)) {
                         throw new UsageException("--dropout must be in [0, 1), got " + dropout);
                     }
-                    Sequential.Builder model = Sequential.builder().embedding(vocab, embedding).lstm(h, layers, dropout)
-                            .linear(vocab);
-                    params = model.parameterCount();
-                    // the workspace, the loss's targets and value, the clipping's norm and factor
-                    activations = Math.addExact(model.workspaceElements(steps, batch), (long) steps * batch + 1 + 2);
+                    try {
+                        Sequential.Builder model = Sequential.builder().embedding(vocab, embedding)
+                                .lstm(h, layers, dropout).linear(vocab);
+                        params = model.parameterCount();
+                        // the workspace, the loss's targets and value, the clipping's norm and factor
+                        activations = Math.addExact(model.workspaceElements(steps, batch),
+                                (long) steps * batch + 1 + 2);
+                    } catch (IllegalArgumentException e) { // a size the layers cannot hold, e.g. 4 * hidden > 2^31
+                        throw new UsageException(e.getMessage());
+                    }
                     optimizer = Math.addExact(Math.multiplyExact(2, params), 1); // Adam's two moments, its step count
                     // the arena (parameters and gradients), or the widest activation: logits or gates over (T, B)
                     largest = Math.max(Math.multiplyExact(2, params),

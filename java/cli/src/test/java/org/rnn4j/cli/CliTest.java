@@ -106,6 +106,7 @@ class CliTest {
                 Arguments.of("buffer", new String[] {"memory", "lstm", "--hidden", "30000"}),
                 Arguments.of("buffer", new String[] {"memory", "rnn", "--hidden", "40000"}),
                 Arguments.of("too large", new String[] {"memory", "rnn", "--hidden", "2147483647"}),
+                Arguments.of("too large", new String[] {"memory", "charlm", "--vocab", "100", "--hidden", "2000000000"}),
                 Arguments.of("buffer", new String[] {"memory", "lstm", "--cell", "standard", "--steps", "100000",
                         "--batch", "100000"}));
     }
