@@ -355,6 +355,46 @@ public final class CudaBackend extends AbstractBackend {
     }
 
     @Override
+    protected void doUploadFloats(float[] src, int srcOffset, Buffer dst) {
+        bind();
+        CUdeviceptr base = ptr(dst);
+        for (int done = 0; done < dst.length(); done += CHUNK) {
+            int n = Math.min(CHUNK, dst.length() - done);
+            Staging slot = nextStaging();
+            ByteBuffer host = slot.take(bytes(n));
+            if (precision() == Precision.FLOAT32) {
+                host.asFloatBuffer().put(src, srcOffset + done, n); // a bulk copy: float32 holds floats as they are
+            } else {
+                for (int i = 0; i < n; i++) {
+                    host.putDouble(i * Double.BYTES, src[srcOffset + done + i]);
+                }
+            }
+            JCudaDriver.cuMemcpyHtoDAsync(base.withByteOffset(bytes(done)), slot.pointer(), bytes(n), stream);
+            slot.copyIssued();
+        }
+    }
+
+    @Override
+    protected void doDownloadFloats(Buffer src, float[] dst, int dstOffset) {
+        bind();
+        CUdeviceptr base = ptr(src);
+        for (int done = 0; done < src.length(); done += CHUNK) {
+            int n = Math.min(CHUNK, src.length() - done);
+            Staging slot = nextStaging();
+            ByteBuffer host = slot.take(bytes(n));
+            JCudaDriver.cuMemcpyDtoHAsync(slot.pointer(), base.withByteOffset(bytes(done)), bytes(n), stream);
+            JCudaDriver.cuStreamSynchronize(stream);
+            if (precision() == Precision.FLOAT32) {
+                host.asFloatBuffer().get(dst, dstOffset + done, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    dst[dstOffset + done + i] = (float) host.getDouble(i * Double.BYTES);
+                }
+            }
+        }
+    }
+
+    @Override
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {

@@ -108,6 +108,24 @@ public final class CpuBackend32 extends AbstractBackend {
     }
 
     @Override
+    protected void doUploadFloats(float[] src, int srcOffset, Buffer dst) {
+        float[] d = data(dst);
+        int o = dst.offset();
+        for (int i = 0; i < dst.length(); i++) {
+            d[o + i] = (float) src[srcOffset + i];
+        }
+    }
+
+    @Override
+    protected void doDownloadFloats(Buffer src, float[] dst, int dstOffset) {
+        float[] s = data(src);
+        int o = src.offset();
+        for (int i = 0; i < src.length(); i++) {
+            dst[dstOffset + i] = (float) s[o + i];
+        }
+    }
+
+    @Override
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {

@@ -109,6 +109,24 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     @Override
+    protected void doUploadFloats(float[] src, int srcOffset, Buffer dst) {
+        double[] d = data(dst);
+        int o = dst.offset();
+        for (int i = 0; i < dst.length(); i++) {
+            d[o + i] = (double) src[srcOffset + i];
+        }
+    }
+
+    @Override
+    protected void doDownloadFloats(Buffer src, float[] dst, int dstOffset) {
+        double[] s = data(src);
+        int o = src.offset();
+        for (int i = 0; i < src.length(); i++) {
+            dst[dstOffset + i] = (float) s[o + i];
+        }
+    }
+
+    @Override
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k,
                           double alpha, Buffer a, int lda, Buffer b, int ldb,
                           double beta, Buffer c, int ldc) {

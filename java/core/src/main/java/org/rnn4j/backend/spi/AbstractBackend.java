@@ -468,6 +468,72 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final void uploadFloats(float[] src, int srcOffset, Buffer dst) {
+        check(dst, "dst");
+        notRecording("upload");
+        if (src == null) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
+            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
+                    + " from offset " + srcOffset);
+        }
+        if (dst.length() > 0) {
+            doUploadFloats(src, srcOffset, dst);
+        }
+    }
+
+    @Override
+    public final void downloadFloats(Buffer src, float[] dst, int dstOffset) {
+        check(src, "src");
+        notRecording("download");
+        if (dst == null) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (dstOffset < 0 || dstOffset > dst.length - src.length()) {
+            throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
+                    + " at offset " + dstOffset);
+        }
+        if (src.length() > 0) {
+            doDownloadFloats(src, dst, dstOffset);
+        }
+    }
+
+    /**
+     * {@link #uploadFloats}, after the checks ({@code dst} open, this backend's, not empty; {@code src} long enough).
+     * This default widens into a temporary {@code double[]} and calls {@link #doUpload}; a backend that holds
+     * {@code float}s overrides it to copy directly.
+     *
+     * @param src       the values
+     * @param srcOffset where in {@code src} to start
+     * @param dst       the buffer to fill
+     */
+    protected void doUploadFloats(float[] src, int srcOffset, Buffer dst) {
+        double[] wide = new double[dst.length()];
+        for (int i = 0; i < wide.length; i++) {
+            wide[i] = src[srcOffset + i];
+        }
+        doUpload(wide, 0, dst);
+    }
+
+    /**
+     * {@link #downloadFloats}, after the checks ({@code src} open, this backend's, not empty; {@code dst} long
+     * enough). This default goes through a temporary {@code double[]}; a backend that holds {@code float}s overrides
+     * it to copy directly.
+     *
+     * @param src       the buffer to read
+     * @param dst       the array to fill
+     * @param dstOffset where in {@code dst} to start
+     */
+    protected void doDownloadFloats(Buffer src, float[] dst, int dstOffset) {
+        double[] wide = new double[src.length()];
+        doDownload(src, wide, 0);
+        for (int i = 0; i < wide.length; i++) {
+            dst[dstOffset + i] = (float) wide[i];
+        }
+    }
+
+    @Override
     public final void download(Buffer src, double[] dst, int dstOffset) {
         check(src, "src");
         notRecording("download");
