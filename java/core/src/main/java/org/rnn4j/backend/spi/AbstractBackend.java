@@ -453,15 +453,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void upload(double[] src, int srcOffset, Buffer dst) {
-        check(dst, "dst");
-        notRecording("upload");
-        if (src == null) {
-            throw new IllegalArgumentException("src must not be null");
-        }
-        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
-            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
-                    + " from offset " + srcOffset);
-        }
+        checkUpload(src == null ? -1 : src.length, srcOffset, dst);
         if (dst.length() > 0) {
             doUpload(src, srcOffset, dst);
         }
@@ -469,15 +461,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void uploadFloats(float[] src, int srcOffset, Buffer dst) {
-        check(dst, "dst");
-        notRecording("upload");
-        if (src == null) {
-            throw new IllegalArgumentException("src must not be null");
-        }
-        if (srcOffset < 0 || srcOffset > src.length - dst.length()) {
-            throw new IllegalArgumentException("src holds " + src.length + " values; cannot read " + dst.length()
-                    + " from offset " + srcOffset);
-        }
+        checkUpload(src == null ? -1 : src.length, srcOffset, dst);
         if (dst.length() > 0) {
             doUploadFloats(src, srcOffset, dst);
         }
@@ -485,17 +469,38 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void downloadFloats(Buffer src, float[] dst, int dstOffset) {
-        check(src, "src");
-        notRecording("download");
-        if (dst == null) {
-            throw new IllegalArgumentException("dst must not be null");
-        }
-        if (dstOffset < 0 || dstOffset > dst.length - src.length()) {
-            throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
-                    + " at offset " + dstOffset);
-        }
+        checkDownload(src, dst == null ? -1 : dst.length, dstOffset);
         if (src.length() > 0) {
             doDownloadFloats(src, dst, dstOffset);
+        }
+    }
+
+    /**
+     * The checks of every upload: {@code dst} open and this backend's, no recording, a source of {@code srcLength}
+     * values ({@code -1}: null) long enough from {@code srcOffset}.
+     */
+    private void checkUpload(int srcLength, int srcOffset, Buffer dst) {
+        check(dst, "dst");
+        notRecording("upload");
+        if (srcLength < 0) {
+            throw new IllegalArgumentException("src must not be null");
+        }
+        if (srcOffset < 0 || srcOffset > srcLength - dst.length()) {
+            throw new IllegalArgumentException("src holds " + srcLength + " values; cannot read " + dst.length()
+                    + " from offset " + srcOffset);
+        }
+    }
+
+    /** The checks of every download, as {@link #checkUpload} the other way ({@code dstLength -1}: null). */
+    private void checkDownload(Buffer src, int dstLength, int dstOffset) {
+        check(src, "src");
+        notRecording("download");
+        if (dstLength < 0) {
+            throw new IllegalArgumentException("dst must not be null");
+        }
+        if (dstOffset < 0 || dstOffset > dstLength - src.length()) {
+            throw new IllegalArgumentException("dst holds " + dstLength + " values; cannot write " + src.length()
+                    + " at offset " + dstOffset);
         }
     }
 
@@ -535,15 +540,7 @@ public abstract class AbstractBackend implements Backend {
 
     @Override
     public final void download(Buffer src, double[] dst, int dstOffset) {
-        check(src, "src");
-        notRecording("download");
-        if (dst == null) {
-            throw new IllegalArgumentException("dst must not be null");
-        }
-        if (dstOffset < 0 || dstOffset > dst.length - src.length()) {
-            throw new IllegalArgumentException("dst holds " + dst.length + " values; cannot write " + src.length()
-                    + " at offset " + dstOffset);
-        }
+        checkDownload(src, dst == null ? -1 : dst.length, dstOffset);
         if (src.length() > 0) {
             doDownload(src, dst, dstOffset);
         }
