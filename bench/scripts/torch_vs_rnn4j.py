@@ -8,7 +8,8 @@ The step, on both sides: forward of one LSTM layer (input size = hidden size = S
 input from zero state, backward of the loss sum(h * R) (R fixed, random), and a plain SGD update; float32. PyTorch
 (Debian's python3-torch on CPU; cuDNN on a GPU, reported with TF32 off and on separately) is timed after warm-up,
 median of N, each step synchronised on a GPU; rnn4j by org.rnn4j.bench.LstmTiming (bench/target/benchmarks.jar)
-on the matching backend. Both use the same number of CPU threads (--threads, default: the cores).
+on the matching backend. Both use the same number of CPU threads (--threads, default: the cores), set through the
+BLAS environment too (see pin_blas_environment: PyTorch's own setting does not reach its OpenBLAS).
 Prints ratio = torch time / rnn4j time (how many times faster rnn4j is).
 
 The two are interleaved, --rounds times (default 3): each round times rnn4j (a fresh JVM, warmed up) then PyTorch,
@@ -97,6 +98,20 @@ def self_test():
     print(f"torch_vs_rnn4j self-test: {len(checks)} checks passed")
 
 
+def pin_blas_environment(threads):
+    """Sets the environment both sides' BLAS read when it loads (before PyTorch is imported, and inherited by the
+    rnn4j JVM); returns it in words. torch.set_num_threads does not reach Debian's pthread OpenBLAS, which starts one
+    thread per core unless OPENBLAS_NUM_THREADS says otherwise (an earlier "1 thread" PyTorch figure had two BLAS
+    threads). OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, which a machine's environment may set (this one pins
+    OpenBLAS to Haswell's AVX2 kernels on an AVX-512 CPU, halving both libraries' GEMM), are unset for both sides,
+    as gemm-vs-numpy.sh does, so that each OpenBLAS picks its kernels for the CPU as it does for its users."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    dropped = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.pop(v, None) is not None]
+    return (f"OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS={threads}"
+            + (f", unset {' and '.join(dropped)}" if dropped else ""))
+
+
 def torch_step_time(torch, device, size, batch, steps, repeats, tf32):
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
@@ -148,6 +163,7 @@ def main():
         return
     if args.repeats < 1 or args.rounds < 1 or args.threads < 1:
         ap.error("--repeats, --rounds and --threads must be at least 1")
+    blas_env = pin_blas_environment(args.threads)
     try:
         import torch
     except ImportError:
@@ -165,6 +181,7 @@ def main():
           f"{args.repeats} steps per round, {args.rounds} interleaved rounds")
     print(f"command: {os.path.basename(sys.executable)} bench/scripts/torch_vs_rnn4j.py --device {args.device} "
           f"--repeats {args.repeats} --sizes {args.sizes} --threads {args.threads} --rounds {args.rounds}")
+    print("BLAS environment of both sides: " + blas_env)
     print("load average before: %.2f %.2f %.2f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
     print(f"{'size':>5} {'batch':>5} {'steps':>5} {'torch':>14} {'rnn4j':>11} {'ratio':>7}  ratios per round")
     for spec in args.sizes.split(","):

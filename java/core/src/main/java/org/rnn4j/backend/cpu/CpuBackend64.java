@@ -35,7 +35,11 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     /** The GEMM, with its scratch space; see {@link CpuGemm}. */
-    private final CpuGemm gemm = new CpuGemm();
+    private final CpuGemm gemm;
+    /** The standard cell's row of activations, grown on demand. */
+    private double[] cellScratch;
+    /** {@link #doSumRows}'s accumulators, grown on demand. */
+    private double[] sumScratch;
     /** 0 for the reference order; else where each GEMM's sum over {@code k} is split (see {@link #withSplitSums}). */
     private final double splitAt;
 
@@ -48,8 +52,19 @@ public final class CpuBackend64 extends AbstractBackend {
     }
 
     private CpuBackend64(double splitAt) {
+        this(new CpuGemm(), splitAt);
+    }
+
+    /** A backend on the given GEMM (the tests' hook to force a route). */
+    CpuBackend64(CpuGemm gemm, double splitAt) {
         super(Precision.FLOAT64);
+        this.gemm = gemm;
         this.splitAt = splitAt;
+    }
+
+    /** The GEMM (for the tests). */
+    CpuGemm gemm() {
+        return gemm;
     }
 
     /**
@@ -81,7 +96,19 @@ public final class CpuBackend64 extends AbstractBackend {
                 + (splitAt > 0 ? ", each GEMM's sum split at " + splitAt + " of k" : "") + ")";
     }
 
+    /**
+     * The array behind a buffer that the operation may write (every operand of every operation but the GEMM's A and
+     * B goes through here): the GEMM's kept off-heap copies of its range are forgotten first (see
+     * {@link OpenBlasGemm}). Erring this way costs a copy, never a stale operand.
+     */
     private double[] data(Buffer buffer) {
+        double[] d = ((Storage) buffer.allocation()).data;
+        gemm.written(d, buffer.offset(), buffer.length());
+        return d;
+    }
+
+    /** The array behind a buffer that the operation only reads: the GEMM's A and B. */
+    private double[] read(Buffer buffer) {
         return ((Storage) buffer.allocation()).data;
     }
 
@@ -132,13 +159,13 @@ public final class CpuBackend64 extends AbstractBackend {
                           double beta, Buffer c, int ldc) {
         if (splitAt > 0 && k >= 2) {
             int k1 = Math.max(1, Math.min(k - 1, (int) (k * splitAt)));
-            gemm.gemm(transA, transB, m, n, k1, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+            gemm.gemm(transA, transB, m, n, k1, (double) alpha, read(a), a.offset(), lda, read(b), b.offset(), ldb,
                     (double) beta, data(c), c.offset(), ldc);
-            gemm.gemm(transA, transB, m, n, k - k1, (double) alpha, data(a), a.offset() + (transA ? k1 * lda : k1), lda,
-                    data(b), b.offset() + (transB ? k1 : k1 * ldb), ldb, 1.0, data(c), c.offset(), ldc);
+            gemm.gemm(transA, transB, m, n, k - k1, (double) alpha, read(a), a.offset() + (transA ? k1 * lda : k1), lda,
+                    read(b), b.offset() + (transB ? k1 : k1 * ldb), ldb, 1.0, data(c), c.offset(), ldc);
             return;
         }
-        gemm.gemm(transA, transB, m, n, k, (double) alpha, data(a), a.offset(), lda, data(b), b.offset(), ldb,
+        gemm.gemm(transA, transB, m, n, k, (double) alpha, read(a), a.offset(), lda, read(b), b.offset(), ldb,
                 (double) beta, data(c), c.offset(), ldc);
     }
 
@@ -281,22 +308,30 @@ public final class CpuBackend64 extends AbstractBackend {
         int fOff = GateLayout.F * hidden;
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
+        int g4 = 4 * hidden;
+        // Row by row, in passes the JIT can vectorise (the activations in CpuActivations64 / CpuActivations32 work in
+        // place on a scratch row: C2 vectorises them there, not between two arrays at unrelated offsets); every
+        // element gets the same arithmetic in the same order as one scalar loop would give it.
+        double[] row = cellScratch(g4 + hidden); // the row's gates (4H), then tanh(c) (H)
         for (int r = 0; r < batch; r++) {
-            int zr = zo + r * 4 * hidden;
-            int gr = go + r * 4 * hidden;
+            int zr = zo + r * g4;
+            int gr = go + r * g4;
             int sr = r * hidden;
+            for (int j = 0; j < g4; j++) {
+                row[j] = zv[zr + j] + biv[bio + j] + bhv[bho + j];
+            }
+            CpuActivations64.sigmoid(row, iOff, hidden);
+            CpuActivations64.sigmoid(row, fOff, hidden);
+            CpuActivations64.tanh(row, gOff, hidden);
+            CpuActivations64.sigmoid(row, oOff, hidden);
+            System.arraycopy(row, 0, gv, gr, g4); // gates may be preact: its row has been read
             for (int j = 0; j < hidden; j++) {
-                double gi = sigmoid(zv[zr + iOff + j] + biv[bio + iOff + j] + bhv[bho + iOff + j]);
-                double gf = sigmoid(zv[zr + fOff + j] + biv[bio + fOff + j] + bhv[bho + fOff + j]);
-                double gg = Math.tanh(zv[zr + gOff + j] + biv[bio + gOff + j] + bhv[bho + gOff + j]);
-                double go2 = sigmoid(zv[zr + oOff + j] + biv[bio + oOff + j] + bhv[bho + oOff + j]);
-                double cell = gf * cpv[cpo + sr + j] + gi * gg;
-                gv[gr + iOff + j] = gi;
-                gv[gr + fOff + j] = gf;
-                gv[gr + gOff + j] = gg;
-                gv[gr + oOff + j] = go2;
-                cv[co + sr + j] = cell;
-                hv[ho + sr + j] = go2 * Math.tanh(cell);
+                row[g4 + j] = row[fOff + j] * cpv[cpo + sr + j] + row[iOff + j] * row[gOff + j];
+            }
+            System.arraycopy(row, g4, cv, co + sr, hidden);
+            CpuActivations64.tanh(row, g4, hidden);
+            for (int j = 0; j < hidden; j++) {
+                hv[ho + sr + j] = row[oOff + j] * row[g4 + j];
             }
         }
     }
@@ -322,17 +357,20 @@ public final class CpuBackend64 extends AbstractBackend {
         int fOff = GateLayout.F * hidden;
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
+        double[] tanhC = cellScratch(hidden); // one row's tanh(c), by the cell's own activation (see the forward)
         for (int r = 0; r < batch; r++) {
             int gr = go + r * 4 * hidden;
             int zr = dzo + r * 4 * hidden;
             int sr = r * hidden;
+            System.arraycopy(cv, co + sr, tanhC, 0, hidden);
+            CpuActivations64.tanh(tanhC, 0, hidden);
             for (int j = 0; j < hidden; j++) {
                 double gi = gv[gr + iOff + j];
                 double gf = gv[gr + fOff + j];
                 double gg = gv[gr + gOff + j];
                 double go2 = gv[gr + oOff + j];
                 double dhj = dhv[dho + sr + j];
-                double tc = Math.tanh(cv[co + sr + j]);
+                double tc = tanhC[j];
                 double dc = dhj * go2 * (1 - tc * tc) + dcnv[dcno + sr + j];
                 dzv[zr + iOff + j] = dc * gg * gi * (1 - gi);
                 dzv[zr + fOff + j] = dc * cpv[cpo + sr + j] * gf * (1 - gf);
@@ -349,27 +387,57 @@ public final class CpuBackend64 extends AbstractBackend {
         double[] dv = data(dst);
         int so = src.offset();
         int dO = dst.offset();
-        // The order of ColumnSums, shared with the CUDA backend's two-stage kernels.
+        // The order of ColumnSums, shared with the CUDA backend's two-stage kernels: per column, the chunks' partial
+        // sums over their rows ascending, then those in chunk order. Walked row by row (each row's columns are
+        // contiguous) into per-column accumulators, which gives every column the same order as a column-by-column
+        // loop without striding through memory: a (3200, 1024) column walk missed the cache at every element.
         int chunkRows = ColumnSums.chunkRows(rows, cols);
         int chunks = ColumnSums.chunks(rows, cols);
+        double[] scratch = sumScratch(chunks == 1 ? cols : 2 * cols);
         for (int j = 0; j < cols; j++) {
-            double sum = accumulate ? dv[dO + j] : 0;
-            if (chunks == 1) {
-                for (int r = 0; r < rows; r++) {
-                    sum += sv[so + r * cols + j];
-                }
-            } else {
-                for (int c = 0; c < chunks; c++) {
-                    double part = 0;
-                    int end = (int) Math.min(rows, (c + 1L) * chunkRows);
-                    for (int r = c * chunkRows; r < end; r++) {
-                        part += sv[so + r * cols + j];
-                    }
-                    sum += part;
+            scratch[j] = accumulate ? dv[dO + j] : 0;
+        }
+        if (chunks == 1) {
+            for (int r = 0; r < rows; r++) {
+                int row = so + r * cols;
+                for (int j = 0; j < cols; j++) {
+                    scratch[j] += sv[row + j];
                 }
             }
-            dv[dO + j] = sum;
+        } else {
+            for (int c = 0; c < chunks; c++) {
+                for (int j = 0; j < cols; j++) {
+                    scratch[cols + j] = 0;
+                }
+                int end = (int) Math.min(rows, (c + 1L) * chunkRows);
+                for (int r = c * chunkRows; r < end; r++) {
+                    int row = so + r * cols - cols; // scratch[cols + j] += sv[so + r * cols + j]
+                    for (int j = cols; j < 2 * cols; j++) {
+                        scratch[j] += sv[row + j];
+                    }
+                }
+                for (int j = 0; j < cols; j++) {
+                    scratch[j] += scratch[cols + j];
+                }
+            }
         }
+        System.arraycopy(scratch, 0, dv, dO, cols);
+    }
+
+    /** Scratch space of at least {@code n} elements for the standard cell, grown on demand (one thread uses it). */
+    private double[] cellScratch(int n) {
+        if (cellScratch == null || cellScratch.length < n) {
+            cellScratch = new double[n];
+        }
+        return cellScratch;
+    }
+
+    /** Scratch space of at least {@code n} elements for {@link #doSumRows}, grown on demand (one thread uses it). */
+    private double[] sumScratch(int n) {
+        if (sumScratch == null || sumScratch.length < n) {
+            sumScratch = new double[n];
+        }
+        return sumScratch;
     }
 
     @Override

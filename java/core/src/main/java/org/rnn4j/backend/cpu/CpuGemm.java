@@ -149,6 +149,20 @@ final class CpuGemm {
     /** Multiply-adds of the large products done in Java so far, while OpenBLAS was not yet worth loading. */
     private long deferredWork;
     private final long loadWorthWork;
+    /**
+     * Says that elements {@code [offset, offset + length)} of a storage array may be written: the fast route forgets
+     * its kept copies of them. The backends call it for every operand an operation may write.
+     *
+     * @param array  the backend's storage array
+     * @param offset the first element
+     * @param length how many
+     */
+    void written(Object array, int offset, int length) {
+        if (fast != null) {
+            fast.written(array, offset, length);
+        }
+    }
+
     /** How many products took the fast route (for the tests). */
     private long fastCalls;
 
@@ -227,6 +241,11 @@ final class CpuGemm {
     /** How many products this instance has sent to OpenBLAS. */
     long fastCalls() {
         return fastCalls;
+    }
+
+    /** How many operand copies the fast route has made (kept ones reused are not counted; for the tests). */
+    long fastOperandCopies() {
+        return fast == null ? 0 : fast.operandCopies();
     }
 
     /** The route this instance takes. */

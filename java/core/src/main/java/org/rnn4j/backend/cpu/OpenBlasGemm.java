@@ -13,10 +13,17 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * build, through JavaCPP), on off-heap copies of the operands.
  *
  * <p>The CPU backends keep their buffers in Java arrays, which native code cannot read in place without pinning them;
- * so each call copies op(A)'s and op(B)'s stored rows (and C's when {@code beta != 0}) into off-heap scratch space,
- * owned by this instance and grown on demand, and copies C back. The copies are O(mk + kn + mn) against the product's
- * O(mnk), measured worth it from products of {@link CpuGemm#FAST_MIN_WORK} multiply-adds (see the README's
- * performance section). Nothing in C outside its m x n elements is written.
+ * so each call copies op(A)'s and op(B)'s stored rows (and C's when {@code beta != 0}) into off-heap memory, owned by
+ * this instance, and copies C back. The copies are O(mk + kn + mn) against the product's O(mnk), measured worth it
+ * from products of {@link CpuGemm#FAST_MIN_WORK} multiply-adds (see the README's performance section). Nothing in C
+ * outside its m x n elements is written.
+ *
+ * <p><b>Operand copies are kept</b> ({@link #CACHED} of them, least recently used replaced): an operand read again
+ * unchanged is not copied again. That is the weight matrix of a recurrent layer, read by every step's GEMM (T times in
+ * the forward, T times in the backward; at H = 256 in float32, a 1 MiB copy per step that cost about a quarter of the
+ * step's product). A copy is valid while nothing wrote its range of the array: the backend reports every range an
+ * operation may write ({@link #written}) before the operation runs, and this class reports C's range after each
+ * product, so a kept copy is forgotten as soon as its source may have changed.
  *
  * <p>Only this class names JavaCPP or OpenBLAS: the JVM loads them (and the 12 MB of native libraries, a third of a
  * second even when cached) the first time a product takes this route, never for the small products of the seeds.
@@ -37,12 +44,56 @@ final class OpenBlasGemm {
         static final String PROBLEM = load();
     }
 
-    private FloatPointer fa;
-    private FloatPointer fb;
+    /** How many operand copies are kept. */
+    static final int CACHED = 4;
+
+    /**
+     * One off-heap operand copy: of {@code rows x cols} stored with leading dimension {@code ld} from {@code offset}
+     * of {@code array} (null when free), {@code span} elements of it, packed with leading dimension {@code packedLd}.
+     */
+    private static final class Copy {
+        Object array;
+        int offset;
+        int rows;
+        int cols;
+        int ld;
+        int span;
+        int packedLd;
+        long lastUse;
+        FloatPointer floats;
+        DoublePointer doubles;
+
+        boolean holds(Object a, int off, int r, int c, int l) {
+            return array == a && offset == off && rows == r && cols == c && ld == l;
+        }
+
+        void close() {
+            if (floats != null) {
+                floats.close();
+            }
+            if (doubles != null) {
+                doubles.close();
+            }
+            floats = null;
+            doubles = null;
+            array = null;
+        }
+    }
+
+    private final Copy[] copies = new Copy[CACHED];
+    /** Copies currently holding an operand (0 lets {@link #written} return at once). */
+    private int held;
+    private long uses;
+    /** Copies made (for the tests: a kept operand read again is not copied again). */
+    private long operandCopies;
     private FloatPointer fc;
-    private DoublePointer da;
-    private DoublePointer db;
     private DoublePointer dc;
+
+    OpenBlasGemm() {
+        for (int i = 0; i < CACHED; i++) {
+            copies[i] = new Copy();
+        }
+    }
 
     /**
      * Loads OpenBLAS when not done yet (the first call takes a third of a second or more).
@@ -79,13 +130,9 @@ final class OpenBlasGemm {
         int aCols = transA ? m : k;
         int bRows = transB ? n : k;
         int bCols = transB ? k : n;
-        int aLen = stored(aRows, aCols, lda);
-        int bLen = stored(bRows, bCols, ldb);
-        da = fit(da, aLen);
-        db = fit(db, bLen);
+        Copy ca = operand(av, ao, aRows, aCols, lda, true, null);
+        Copy cb = operand(bv, bo, bRows, bCols, ldb, true, ca);
         dc = fit(dc, (long) m * n);
-        int la = put(da.asBuffer(), av, ao, aRows, aCols, lda, aLen);
-        int lb = put(db.asBuffer(), bv, bo, bRows, bCols, ldb, bLen);
         DoubleBuffer c = dc.asBuffer();
         if (beta != 0) {
             for (int i = 0; i < m; i++) {
@@ -93,10 +140,11 @@ final class OpenBlasGemm {
             }
         }
         openblas_nolapack.cblas_dgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                alpha, da, la, db, lb, beta, dc, n);
+                alpha, ca.doubles, ca.packedLd, cb.doubles, cb.packedLd, beta, dc, n);
         for (int i = 0; i < m; i++) {
             c.get(i * n, cv, co + i * ldc, n);
         }
+        written(cv, co, (m - 1) * ldc + n);
     }
 
     /** The same in float. */
@@ -106,13 +154,9 @@ final class OpenBlasGemm {
         int aCols = transA ? m : k;
         int bRows = transB ? n : k;
         int bCols = transB ? k : n;
-        int aLen = stored(aRows, aCols, lda);
-        int bLen = stored(bRows, bCols, ldb);
-        fa = fit(fa, aLen);
-        fb = fit(fb, bLen);
+        Copy ca = operand(av, ao, aRows, aCols, lda, false, null);
+        Copy cb = operand(bv, bo, bRows, bCols, ldb, false, ca);
         fc = fit(fc, (long) m * n);
-        int la = put(fa.asBuffer(), av, ao, aRows, aCols, lda, aLen);
-        int lb = put(fb.asBuffer(), bv, bo, bRows, bCols, ldb, bLen);
         FloatBuffer c = fc.asBuffer();
         if (beta != 0) {
             for (int i = 0; i < m; i++) {
@@ -120,9 +164,75 @@ final class OpenBlasGemm {
             }
         }
         openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                alpha, fa, la, fb, lb, beta, fc, n);
+                alpha, ca.floats, ca.packedLd, cb.floats, cb.packedLd, beta, fc, n);
         for (int i = 0; i < m; i++) {
             c.get(i * n, cv, co + i * ldc, n);
+        }
+        written(cv, co, (m - 1) * ldc + n);
+    }
+
+    /**
+     * The off-heap copy of a stored operand: a kept one when it holds exactly this operand, else a new copy made in
+     * the least recently used slot other than {@code busy} (the call's other operand).
+     */
+    private Copy operand(Object array, int off, int rows, int cols, int ld, boolean isDouble, Copy busy) {
+        uses++;
+        Copy victim = null;
+        for (Copy c : copies) {
+            if (c.holds(array, off, rows, cols, ld) && (isDouble ? c.doubles != null : c.floats != null)) {
+                c.lastUse = uses;
+                return c;
+            }
+            if (c != busy && (victim == null || c.lastUse < victim.lastUse)) {
+                victim = c;
+            }
+        }
+        if (victim.array != null) {
+            held--;
+        }
+        victim.array = null; // until the copy below has completed
+        operandCopies++;
+        int len = stored(rows, cols, ld);
+        if (isDouble) {
+            victim.doubles = fit(victim.doubles, len);
+            victim.packedLd = put(victim.doubles.asBuffer(), (double[]) array, off, rows, cols, ld, len);
+        } else {
+            victim.floats = fit(victim.floats, len);
+            victim.packedLd = put(victim.floats.asBuffer(), (float[]) array, off, rows, cols, ld, len);
+        }
+        victim.array = array;
+        victim.offset = off;
+        victim.rows = rows;
+        victim.cols = cols;
+        victim.ld = ld;
+        victim.span = (rows - 1) * ld + cols;
+        victim.lastUse = uses;
+        held++;
+        return victim;
+    }
+
+    /** How many operand copies were made. */
+    long operandCopies() {
+        return operandCopies;
+    }
+
+    /**
+     * Forgets every kept copy of elements {@code [offset, offset + length)} of {@code array}: they may be written.
+     * Cheap when nothing is kept.
+     *
+     * @param array  a backend's storage array
+     * @param offset the first element that may change
+     * @param length how many
+     */
+    void written(Object array, int offset, int length) {
+        if (held == 0) {
+            return;
+        }
+        for (Copy c : copies) {
+            if (c.array == array && offset < c.offset + c.span && c.offset < offset + length) {
+                c.array = null;
+                held--;
+            }
         }
     }
 
@@ -190,20 +300,17 @@ final class OpenBlasGemm {
 
     /** Frees the off-heap scratch space (when the backend closes); a later call allocates it again. */
     void release() {
-        for (AutoCloseable p : new AutoCloseable[] {fa, fb, fc, da, db, dc}) {
-            if (p != null) {
-                try {
-                    p.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }
+        for (Copy c : copies) {
+            c.close();
         }
-        fa = null;
-        fb = null;
+        held = 0;
+        if (fc != null) {
+            fc.close();
+        }
+        if (dc != null) {
+            dc.close();
+        }
         fc = null;
-        da = null;
-        db = null;
         dc = null;
     }
 }
