@@ -37,6 +37,8 @@ public final class CpuBackend32 extends AbstractBackend {
     private final CpuGemm gemm;
     /** The standard cell's row of activations, grown on demand. */
     private float[] cellScratch;
+    /** The standard cell's second scratch row (c, dL/dc), grown on demand. */
+    private float[] cellScratch2;
     /** {@link #doSumRows}'s accumulators, grown on demand. */
     private float[] sumScratch;
     /** 0 for the reference order; else where each GEMM's sum over {@code k} is split (see {@link #withSplitSums}). */
@@ -308,10 +310,12 @@ public final class CpuBackend32 extends AbstractBackend {
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
         int g4 = 4 * hidden;
-        // Row by row, in passes the JIT can vectorise (the activations in CpuActivations32 / CpuActivations32 work in
-        // place on a scratch row: C2 vectorises them there, not between two arrays at unrelated offsets); every
-        // element gets the same arithmetic in the same order as one scalar loop would give it.
-        float[] row = cellScratch(g4 + hidden); // the row's gates (4H), then tanh(c) (H)
+        // Row by row, in passes the JIT can vectorise: the activations (CpuActivations32 / CpuActivations32) work in
+        // place on a scratch row, and every other loop writes one array that it does not also read at another
+        // offset (C2 vectorises neither a long body between arrays at unrelated offsets nor a store that may overlap
+        // a load). Every element gets the same arithmetic in the same order as one scalar loop would give it.
+        float[] row = cellScratch(g4); // the row's gates (4H)
+        float[] cRow = cellScratch2(hidden); // its c, then tanh(c), in an array of its own (see above)
         for (int r = 0; r < batch; r++) {
             int zr = zo + r * g4;
             int gr = go + r * g4;
@@ -325,12 +329,12 @@ public final class CpuBackend32 extends AbstractBackend {
             CpuActivations32.sigmoid(row, oOff, hidden);
             System.arraycopy(row, 0, gv, gr, g4); // gates may be preact: its row has been read
             for (int j = 0; j < hidden; j++) {
-                row[g4 + j] = row[fOff + j] * cpv[cpo + sr + j] + row[iOff + j] * row[gOff + j];
+                cRow[j] = row[fOff + j] * cpv[cpo + sr + j] + row[iOff + j] * row[gOff + j];
             }
-            System.arraycopy(row, g4, cv, co + sr, hidden);
-            CpuActivations32.tanh(row, g4, hidden);
+            System.arraycopy(cRow, 0, cv, co + sr, hidden);
+            CpuActivations32.tanh(cRow, 0, hidden);
             for (int j = 0; j < hidden; j++) {
-                hv[ho + sr + j] = row[oOff + j] * row[g4 + j];
+                hv[ho + sr + j] = row[oOff + j] * cRow[j];
             }
         }
     }
@@ -356,7 +360,11 @@ public final class CpuBackend32 extends AbstractBackend {
         int fOff = GateLayout.F * hidden;
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
-        float[] tanhC = cellScratch(hidden); // one row's tanh(c), by the cell's own activation (see the forward)
+        // As the forward: passes with one array written each, which C2 vectorises (one loop writing five arrays at
+        // unrelated offsets it does not); each element's arithmetic is the scalar formula's, in its order.
+        float[] scratch = cellScratch(2 * hidden);
+        float[] tanhC = scratch; // [0, H): one row's tanh(c), by the cell's own activation (see the forward)
+        float[] dcRow = cellScratch2(hidden); // the row's dL/dc
         for (int r = 0; r < batch; r++) {
             int gr = go + r * 4 * hidden;
             int zr = dzo + r * 4 * hidden;
@@ -364,18 +372,27 @@ public final class CpuBackend32 extends AbstractBackend {
             System.arraycopy(cv, co + sr, tanhC, 0, hidden);
             CpuActivations32.tanh(tanhC, 0, hidden);
             for (int j = 0; j < hidden; j++) {
-                float gi = gv[gr + iOff + j];
-                float gf = gv[gr + fOff + j];
-                float gg = gv[gr + gOff + j];
-                float go2 = gv[gr + oOff + j];
-                float dhj = dhv[dho + sr + j];
                 float tc = tanhC[j];
-                float dc = dhj * go2 * (1 - tc * tc) + dcnv[dcno + sr + j];
-                dzv[zr + iOff + j] = dc * gg * gi * (1 - gi);
-                dzv[zr + fOff + j] = dc * cpv[cpo + sr + j] * gf * (1 - gf);
-                dzv[zr + gOff + j] = dc * gi * (1 - gg * gg);
-                dzv[zr + oOff + j] = dhj * tc * go2 * (1 - go2);
-                dcpv[dcpo + sr + j] = dc * gf;
+                dcRow[j] = dhv[dho + sr + j] * gv[gr + oOff + j] * (1 - tc * tc) + dcnv[dcno + sr + j];
+            }
+            for (int j = 0; j < hidden; j++) {
+                float gi = gv[gr + iOff + j];
+                dzv[zr + iOff + j] = dcRow[j] * gv[gr + gOff + j] * gi * (1 - gi);
+            }
+            for (int j = 0; j < hidden; j++) {
+                float gf = gv[gr + fOff + j];
+                dzv[zr + fOff + j] = dcRow[j] * cpv[cpo + sr + j] * gf * (1 - gf);
+            }
+            for (int j = 0; j < hidden; j++) {
+                float gg = gv[gr + gOff + j];
+                dzv[zr + gOff + j] = dcRow[j] * gv[gr + iOff + j] * (1 - gg * gg);
+            }
+            for (int j = 0; j < hidden; j++) {
+                float go2 = gv[gr + oOff + j];
+                dzv[zr + oOff + j] = dhv[dho + sr + j] * tanhC[j] * go2 * (1 - go2);
+            }
+            for (int j = 0; j < hidden; j++) { // dcPrev may be dcNext: dcRow has read it
+                dcpv[dcpo + sr + j] = dcRow[j] * gv[gr + fOff + j];
             }
         }
     }
@@ -429,6 +446,14 @@ public final class CpuBackend32 extends AbstractBackend {
             cellScratch = new float[n];
         }
         return cellScratch;
+    }
+
+    /** A second scratch row for the standard cell, apart from {@link #cellScratch}'s. */
+    private float[] cellScratch2(int n) {
+        if (cellScratch2 == null || cellScratch2.length < n) {
+            cellScratch2 = new float[n];
+        }
+        return cellScratch2;
     }
 
     /** Scratch space of at least {@code n} elements for {@link #doSumRows}, grown on demand (one thread uses it). */
