@@ -9,9 +9,13 @@ Both sides start from the same initial model (rnn4j's `--steps 0` checkpoint, lo
 windows (tools/charlm_data.py, the issue's pipeline), and run the same update: forward, mean cross-entropy, backward,
 clip_grad_norm_(5), Adam(0.002), the state carried between windows. Each side's characters per second is T * B *
 steps divided by the time spent in the updates (rnn4j: the `chars_per_second` of `--summary`, without the JVM's
-start, validation or saving; PyTorch: timed the same way, from the first update, no warm-up on either side). PyTorch
-runs twice, with 1 thread and with --threads (on a loaded machine its many-thread run can be many times slower: it
-is stopped after 3 updates when they are 3x slower than one thread's); the faster is the reference. Prints each and the ratio rnn4j / PyTorch. rnn4j's threads: JAVA_OPTS=-Drnn4j.cpu.threads=N.
+start, validation or saving; PyTorch: timed the same way, from the first update, no warm-up on either side). Both
+sides run on --threads threads (default: the cores): rnn4j through -Drnn4j.cpu.threads, PyTorch through
+torch.set_num_threads and, before it loads, OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS, since
+set_num_threads does not reach Debian's pthread OpenBLAS (which otherwise starts one thread per core).
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset for both sides (an environment may pin OpenBLAS to older kernels,
+as this machine's pins Haswell's on an AVX-512 CPU), as gemm-vs-numpy.sh does. Prints both and the ratio
+rnn4j / PyTorch. On a loaded 2-core machine, compare with --threads 1.
 
 PyTorch must use an optimised BLAS: Debian's python3-torch calls the system's libblas.so.3, which is the reference
 BLAS (about 7x slower) unless OpenBLAS is installed (apt-get install libopenblas0-pthread). The script refuses to
@@ -45,9 +49,11 @@ def blas_in_use():
     return sorted(libs)
 
 
-def rnn4j(*args):
+def rnn4j(threads, *args):
     cmd = shlex.split(os.environ.get("RNN4J", os.path.join(ROOT, "rnn4j"))) + [str(a) for a in args]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    env = dict(os.environ)
+    env["JAVA_OPTS"] = (env.get("JAVA_OPTS", "") + f" -Drnn4j.cpu.threads={threads}").strip()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"charlm_vs_torch: {' '.join(cmd)} exited {r.returncode}:\n{r.stderr}")
     return r.stdout
@@ -65,6 +71,11 @@ def main():
     ap.add_argument("--precision", default="float32", choices=["float32", "float64"])
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     a = ap.parse_args()
+    if a.threads < 1:
+        ap.error("--threads must be at least 1")
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(a.threads)
+    dropped = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.pop(v, None) is not None]
     try:
         import torch
         import torch.nn.functional as F
@@ -83,6 +94,8 @@ def main():
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {os.cpu_count()} cores, load average {load} ({uptime})")
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {', '.join(blas)}")
+    print(f"BLAS environment of both sides: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS={a.threads}"
+          + (f", unset {' and '.join(dropped)}" if dropped else "") + f"; rnn4j -Drnn4j.cpu.threads={a.threads}")
     size = ["--layers", a.layers, "--hidden", a.hidden, "--embedding", a.embedding, "--seq-len", a.seq_len,
             "--batch", a.batch, "--precision", a.precision, "--backend", "cpu"]
     print(f"model: embedding {a.embedding} -> lstm {a.hidden} x {a.layers} -> linear V; seq-len {a.seq_len}, batch "
@@ -94,8 +107,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         init = os.path.join(tmp, "init.safetensors")
         summary = os.path.join(tmp, "summary.json")
-        rnn4j("train", "charlm", "--text", a.text, "--steps", 0, "--checkpoint", init, "--quiet", *size)
-        rnn4j("train", "charlm", "--text", a.text, "--steps", a.steps, "--checkpoint",
+        rnn4j(a.threads, "train", "charlm", "--text", a.text, "--steps", 0, "--checkpoint", init, "--quiet", *size)
+        rnn4j(a.threads, "train", "charlm", "--text", a.text, "--steps", a.steps, "--checkpoint",
               os.path.join(tmp, "done.safetensors"), "--summary", summary, "--quiet", *size)
         with open(summary) as f:
             ours = json.load(f)
@@ -126,10 +139,8 @@ def main():
     windows = [(torch.tensor(w["inputs"]).reshape(T, B), torch.tensor(w["targets"])) for w in data["windows"]]
     initial = {k: t.detach().clone() for k, t in model.state_dict().items()}
 
-    def torch_run(threads, give_up=None):
-        """chars/s and final loss of the PyTorch run with this many threads, from the initial values; stops after 3
-        updates when they average more than give_up seconds (the run is then only indicative)."""
-        torch.set_num_threads(threads)
+    def torch_run():
+        """chars/s and final loss of the PyTorch run from the initial values."""
         model.load_state_dict(initial)
         params = list(model.parameters())
         opt = torch.optim.Adam(params, lr=settings["lr"])
@@ -148,25 +159,16 @@ def main():
             opt.step()
             loss = loss.item()
             spent += time.perf_counter() - t0
-            if give_up is not None and step == 2 and spent / 3 > give_up:
-                return T * B * 3 / spent, float("nan")
         return T * B * a.steps / spent, loss
 
-    # PyTorch with several threads can be far slower than with one on a loaded machine (its OpenMP and OpenBLAS
-    # threads compete for the cores): both are measured and the faster is the reference.
-    runs = {1: torch_run(1)}
-    if a.threads > 1:  # given up after 3 updates when 3 times slower than one thread (final loss then shown as nan)
-        runs[a.threads] = torch_run(a.threads, give_up=3 * T * B / runs[1][0])
-    best = max(runs, key=lambda n: runs[n][0])
+    theirs, their_loss = torch_run()
     mine = ours["chars_per_second"]
     print(f"{'':22} {'chars/s':>10} {'s/update':>9} {'final loss':>11}")
-    for n, (cps, loss) in runs.items():
-        print(f"{f'PyTorch, {n} thread' + ('s' if n > 1 else ''):22} {cps:10,.0f} {T * B / cps:9.4f} {loss:11.4f}"
-              + ("  <- reference" if n == best else ""))
-    print(f"{f'rnn4j, CPU backend':22} {mine:10,.0f} {T * B / mine:9.4f} {ours['final_loss']:11.4f}  "
-          f"({ours['backend']}, its default threads)")
-    print(f"ratio rnn4j / PyTorch: {mine / runs[best][0]:.2f}x (target: at least 1.5x; "
-          f"{'met' if mine / runs[best][0] >= 1.5 else 'not met'})")
+    print(f"{'PyTorch':22} {theirs:10,.0f} {T * B / theirs:9.4f} {their_loss:11.4f}")
+    print(f"{'rnn4j, CPU backend':22} {mine:10,.0f} {T * B / mine:9.4f} {ours['final_loss']:11.4f}  "
+          f"({ours['backend']})")
+    print(f"ratio rnn4j / PyTorch: {mine / theirs:.2f}x (target: at least 1.5x; "
+          f"{'met' if mine / theirs >= 1.5 else 'not met'})")
 
 
 if __name__ == "__main__":
