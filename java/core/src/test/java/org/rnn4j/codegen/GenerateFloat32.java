@@ -71,8 +71,9 @@ public final class GenerateFloat32 {
     public static final List<Target> TARGETS = List.of(
             new Target("CpuBackend64.java", "CpuBackend32.java", String.join("\n",
                     "The CPU reference backend in single precision: storage and arithmetic in {@code float} (exp and",
-                    "tanh are evaluated in double and rounded once). It is {@link CpuBackend64} with {@code double}",
-                    "made {@code float}, generated from it; both are tested against the same formulas.")),
+                    "tanh are evaluated in double and rounded once, but for the standard LSTM cell's activations,",
+                    "which are {@link CpuActivations32}'s vectorised approximations). It is {@link CpuBackend64} with",
+                    "{@code double} made {@code float}, generated from it; both are tested against the same formulas.")),
             new Target("CpuGemmKernels64.java", "CpuGemmKernels32.java", String.join("\n",
                     "The float32 kernels of {@link CpuGemm}: {@link CpuGemmKernels64} with {@code double} made",
                     "{@code float}, generated from it. Products are summed in {@code float}, in the same order.")));

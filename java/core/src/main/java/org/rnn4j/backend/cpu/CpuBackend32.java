@@ -14,8 +14,9 @@ import org.rnn4j.backend.spi.Allocation;
 
 /**
  * The CPU reference backend in single precision: storage and arithmetic in {@code float} (exp and
- * tanh are evaluated in double and rounded once). It is {@link CpuBackend64} with {@code double}
- * made {@code float}, generated from it; both are tested against the same formulas.
+ * tanh are evaluated in double and rounded once, but for the standard LSTM cell's activations,
+ * which are {@link CpuActivations32}'s vectorised approximations). It is {@link CpuBackend64} with
+ * {@code double} made {@code float}, generated from it; both are tested against the same formulas.
  */
 public final class CpuBackend32 extends AbstractBackend {
 

@@ -27,8 +27,8 @@ import org.rnn4j.backend.Precision;
  * guards; in place where allowed; outputs written in full (they start as NaN or as garbage) and inputs untouched.
  *
  * <p>Tolerances as {@link CpuBackendOpsTest}'s elementwise ones: float64 rtol 1e-12 / atol 1e-14; float32 rtol 16u /
- * atol 64u ({@code u = 2^-24}): each result is a short chain of float roundings (exp and tanh in double, rounded once)
- * on O(1) values, the longest {@code h = o * tanh(f * cPrev + i * g)} and {@code df = dc * cPrev * f * (1 - f)}.
+ * atol 64u ({@code u = 2^-24}): each result is a short chain of float roundings on O(1) values, the activations within
+ * 6.5u of exact ({@link CpuActivations32}'s approximations, {@link CpuActivations32Test}), the longest {@code h = o * tanh(f * cPrev + i * g)} and {@code df = dc * cPrev * f * (1 - f)}.
  */
 class StandardCellOpsTest {
 
