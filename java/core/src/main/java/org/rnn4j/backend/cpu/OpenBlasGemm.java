@@ -18,7 +18,8 @@ import org.bytedeco.openblas.global.openblas_nolapack;
  * from products of {@link CpuGemm#FAST_MIN_WORK} multiply-adds (see the README's performance section). Nothing in C
  * outside its m x n elements is written.
  *
- * <p><b>Operand copies are kept</b> ({@link #CACHED} of them, least recently used replaced): an operand read again
+ * <p><b>Operand copies are kept</b> ({@link #CACHED} of them, of at most {@link #KEEP_MAX} elements each, least
+ * recently used replaced; larger operands are copied into reused scratch space at every call): an operand read again
  * unchanged is not copied again. That is the weight matrix of a recurrent layer, read by every step's GEMM (T times in
  * the forward, T times in the backward; at H = 256 in float32, a 1 MiB copy per step that cost about a quarter of the
  * step's product). A copy is valid while nothing wrote its range of the array: the backend reports every range an
@@ -46,6 +47,14 @@ final class OpenBlasGemm {
 
     /** How many operand copies are kept. */
     static final int CACHED = 4;
+
+    /**
+     * Operands of more elements than this are copied into scratch space of their own (one for A, one for B, reused
+     * as before) and never kept: what is worth keeping is a layer's weights, and keeping large activations would
+     * multiply the off-heap memory by the number of slots. 2^22 elements: the weights of H = 1024 ({@code 4H x H});
+     * kept copies hold at most {@code CACHED * 2^22} elements (64 MiB in float32, 128 MiB in float64).
+     */
+    static final int KEEP_MAX = 1 << 22;
 
     /**
      * One off-heap operand copy: of {@code rows x cols} stored with leading dimension {@code ld} from {@code offset}
@@ -81,6 +90,9 @@ final class OpenBlasGemm {
     }
 
     private final Copy[] copies = new Copy[CACHED];
+    /** The scratch copies of operands too large to keep, A's and B's. */
+    private final Copy largeA = new Copy();
+    private final Copy largeB = new Copy();
     /** Copies currently holding an operand (0 lets {@link #written} return at once). */
     private int held;
     private long uses;
@@ -89,7 +101,16 @@ final class OpenBlasGemm {
     private FloatPointer fc;
     private DoublePointer dc;
 
+    /** Operands of more elements than this are not kept ({@link #KEEP_MAX} but in tests). */
+    private final int keepMax;
+
     OpenBlasGemm() {
+        this(KEEP_MAX);
+    }
+
+    /** With another size limit on kept copies (the tests'). */
+    OpenBlasGemm(int keepMax) {
+        this.keepMax = keepMax;
         for (int i = 0; i < CACHED; i++) {
             copies[i] = new Copy();
         }
@@ -130,8 +151,8 @@ final class OpenBlasGemm {
         int aCols = transA ? m : k;
         int bRows = transB ? n : k;
         int bCols = transB ? k : n;
-        Copy ca = operand(av, ao, aRows, aCols, lda, true, null);
-        Copy cb = operand(bv, bo, bRows, bCols, ldb, true, ca);
+        Copy ca = operand(av, ao, aRows, aCols, lda, true, null, largeA);
+        Copy cb = operand(bv, bo, bRows, bCols, ldb, true, ca, largeB);
         dc = fit(dc, (long) m * n);
         DoubleBuffer c = dc.asBuffer();
         if (beta != 0) {
@@ -154,8 +175,8 @@ final class OpenBlasGemm {
         int aCols = transA ? m : k;
         int bRows = transB ? n : k;
         int bCols = transB ? k : n;
-        Copy ca = operand(av, ao, aRows, aCols, lda, false, null);
-        Copy cb = operand(bv, bo, bRows, bCols, ldb, false, ca);
+        Copy ca = operand(av, ao, aRows, aCols, lda, false, null, largeA);
+        Copy cb = operand(bv, bo, bRows, bCols, ldb, false, ca, largeB);
         fc = fit(fc, (long) m * n);
         FloatBuffer c = fc.asBuffer();
         if (beta != 0) {
@@ -173,10 +194,23 @@ final class OpenBlasGemm {
 
     /**
      * The off-heap copy of a stored operand: a kept one when it holds exactly this operand, else a new copy made in
-     * the least recently used slot other than {@code busy} (the call's other operand).
+     * the least recently used slot other than {@code busy} (the call's other operand), or in {@code large} (not
+     * kept) when the operand has more than {@link #KEEP_MAX} elements (or the tests' limit).
      */
-    private Copy operand(Object array, int off, int rows, int cols, int ld, boolean isDouble, Copy busy) {
+    private Copy operand(Object array, int off, int rows, int cols, int ld, boolean isDouble, Copy busy, Copy large) {
         uses++;
+        int len = stored(rows, cols, ld);
+        if (len > keepMax) {
+            operandCopies++;
+            if (isDouble) {
+                large.doubles = fit(large.doubles, len);
+                large.packedLd = put(large.doubles.asBuffer(), (double[]) array, off, rows, cols, ld, len);
+            } else {
+                large.floats = fit(large.floats, len);
+                large.packedLd = put(large.floats.asBuffer(), (float[]) array, off, rows, cols, ld, len);
+            }
+            return large;
+        }
         Copy victim = null;
         for (Copy c : copies) {
             if (c.holds(array, off, rows, cols, ld) && (isDouble ? c.doubles != null : c.floats != null)) {
@@ -192,7 +226,6 @@ final class OpenBlasGemm {
         }
         victim.array = null; // until the copy below has completed
         operandCopies++;
-        int len = stored(rows, cols, ld);
         if (isDouble) {
             victim.doubles = fit(victim.doubles, len);
             victim.packedLd = put(victim.doubles.asBuffer(), (double[]) array, off, rows, cols, ld, len);
@@ -303,6 +336,8 @@ final class OpenBlasGemm {
         for (Copy c : copies) {
             c.close();
         }
+        largeA.close();
+        largeB.close();
         held = 0;
         if (fc != null) {
             fc.close();

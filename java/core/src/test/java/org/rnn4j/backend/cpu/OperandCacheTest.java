@@ -189,6 +189,58 @@ class OperandCacheTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void largeOperandsUseScratchAndAreCopiedEveryTime() {
+        Assumptions.assumeTrue(OpenBlasGemm.problem() == null, () -> "OpenBLAS cannot load here: "
+                + OpenBlasGemm.problem());
+        // A (M x K) = 320 elements, more than the limit of 300: scratch, copied at every call; W (N x K) = 480 too;
+        // a small B (K x 2) = 40 is kept.
+        OpenBlasGemm g = new OpenBlasGemm(300);
+        try {
+            float[] a = new float[M * K];
+            float[] w = new float[N * K];
+            float[] small = new float[K * 2];
+            double[] av = random(M * K, 11);
+            double[] wv = random(N * K, 12);
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) av[i];
+            }
+            for (int i = 0; i < w.length; i++) {
+                w[i] = (float) wv[i];
+            }
+            float[] c = new float[M * N];
+            for (int round = 0; round < 3; round++) {
+                long before = g.operandCopies();
+                g.gemm(false, true, M, N, K, 1f, a, 0, K, w, 0, K, 0f, c, 0, N);
+                assertEquals(before + 2, g.operandCopies(), "both large operands copied at every call");
+                double[] got = new double[c.length];
+                for (int i = 0; i < c.length; i++) {
+                    got[i] = c[i];
+                }
+                double[] want = product(floats(av), floats(wv));
+                assertProduct(want, got, "large operands, round " + round);
+                // a change to a large operand needs no bookkeeping: the next call copies it anyway
+                a[0] += 1;
+                av[0] = a[0];
+            }
+            float[] c2 = new float[M * 2];
+            g.gemm(false, false, M, 2, K, 1f, a, 0, K, small, 0, 2, 0f, c2, 0, 2);
+            long before = g.operandCopies();
+            g.gemm(false, false, M, 2, K, 1f, a, 0, K, small, 0, 2, 0f, c2, 0, 2);
+            assertEquals(before + 1, g.operandCopies(), "the small B is kept, the large A copied again");
+        } finally {
+            g.release();
+        }
+    }
+
+    private static double[] floats(double[] v) {
+        double[] r = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = (float) v[i];
+        }
+        return r;
+    }
+
     private static Buffer upload(Backend b, double[] v) {
         Buffer buf = b.allocate(v.length);
         b.upload(v, buf);
