@@ -47,4 +47,26 @@ class StepProductsTest {
             assertTrue(Math.abs(gflops - want) <= 0.01 + 1e-3 * want, line + " (want gflops " + want + ")");
         }
     }
+
+    @Test
+    void opProfileNamesEveryOperationOfTheIteration() {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            OpProfile.main(new String[] {"cpu", "float32", "6", "3", "4", "2"});
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(out.startsWith("cpu float32 size=6 batch=3 steps=4: "), out);
+        // T = 4 steps: 4 cell forwards and backwards, 3 recurrent products each way, the five GEMM shapes
+        for (String line : new String[] {"standardLstmCellForward", "standardLstmCellBackward", "sumRows",
+            "sgdUpdate", "gemm(12x24x6 tB)", "gemm(3x24x6 tB)", "gemm(3x6x24)", "gemm(24x6x12 tA)",
+            "gemm(24x6x9 tA)"}) {
+            assertTrue(out.contains("\n" + line + " "), line + " missing from:\n" + out);
+        }
+        assertTrue(out.matches("(?s).*\\nstandardLstmCellForward +\\S+ ms/iter +4 calls/iter\\n.*"), out);
+        assertTrue(out.matches("(?s).*\\ngemm\\(3x24x6 tB\\) +\\S+ ms/iter +3 calls/iter\\n.*"), out);
+    }
 }
