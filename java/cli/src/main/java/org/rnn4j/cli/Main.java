@@ -67,18 +67,30 @@ public final class Main implements Runnable {
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
+        addNamedOrAll(cl, SUBCOMMANDS, args, 0);
+        CommandLine train = cl.getSubcommands().get("train");
+        if (train != null) { // the same one level down: train rnn|lstm|charlm
+            addNamedOrAll(train, TrainCommand.NETWORKS, args, 1);
+        }
+        return execute(cl, args, out, err);
+    }
+
+    /**
+     * Adds to {@code parent} the one of {@code commands} that {@code args[at]} names, or all of them when it names
+     * none of them (help, an unknown word, nothing); {@link HelpCommand} is added only with all the others.
+     */
+    private static void addNamedOrAll(CommandLine parent, List<Class<?>> commands, String[] args, int at) {
         Class<?> named = null;
-        for (Class<?> c : SUBCOMMANDS) {
-            if (args.length > 0 && c != HelpCommand.class && c.getAnnotation(Command.class).name().equals(args[0])) {
+        for (Class<?> c : commands) {
+            if (args.length > at && c != HelpCommand.class && c.getAnnotation(Command.class).name().equals(args[at])) {
                 named = c;
             }
         }
-        for (Class<?> c : SUBCOMMANDS) {
+        for (Class<?> c : commands) {
             if (named == null || c == named) {
-                cl.addSubcommand(c);
+                parent.addSubcommand(c);
             }
         }
-        return execute(cl, args, out, err);
     }
 
     /**
