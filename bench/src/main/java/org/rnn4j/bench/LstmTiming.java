@@ -1,6 +1,5 @@
 package org.rnn4j.bench;
 
-import java.util.Arrays;
 import java.util.Locale;
 import org.rnn4j.backend.Precision;
 
@@ -41,21 +40,10 @@ public final class LstmTiming {
         bench.steps = steps;
         bench.setUp();
         try {
-            Runnable iteration = bench::trainIteration;
-            long warmEnd = System.nanoTime() + 1_000_000_000L;
-            for (int i = 0; i < 2 || System.nanoTime() < warmEnd; i++) {
-                iteration.run();
-            }
-            double[] seconds = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                iteration.run();
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            Arrays.sort(seconds);
+            double median = Timing.medianSeconds(bench::trainIteration, repeats);
             System.out.printf(Locale.ROOT, "lstm backend=%s precision=%s size=%d batch=%d steps=%d repeats=%d "
                     + "median_s=%.6e%n", backendName, precision.cliName(), size, batch, steps, repeats,
-                    seconds[repeats / 2]);
+                    median);
         } finally {
             bench.tearDown();
         }

@@ -56,7 +56,16 @@ public class LstmTrainingBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        be = BenchBackends.create(backend, Precision.parse(precision), BenchBackends.PATH_DEFAULT);
+        setUp(BenchBackends.create(backend, Precision.parse(precision), BenchBackends.PATH_DEFAULT));
+    }
+
+    /**
+     * The same setup on a given backend, which {@link #tearDown} closes ({@link OpProfile}'s timing proxy).
+     *
+     * @param backend the backend to train on
+     */
+    void setUp(Backend backend) {
+        be = backend;
         net = new LstmLayer(be, size, size);
         NumpyRandom rng = new NumpyRandom(0);
         net.initLikePyTorch(rng);

@@ -8,8 +8,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Precision;
-import org.rnn4j.net.LstmLayer;
-import org.rnn4j.rng.NumpyRandom;
 
 /**
  * Where a standard-cell LSTM training iteration ({@link LstmTrainingBench}'s: forward, backward, SGD) spends its time,
@@ -39,41 +37,32 @@ public final class OpProfile {
         int steps = Integer.parseInt(args[4]);
         int iterations = Integer.parseInt(args[5]);
         Map<String, long[]> times = new TreeMap<>();
-        try (Backend real = BenchBackends.create(args[0], Precision.parse(args[1]), BenchBackends.PATH_DEFAULT)) {
-            Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
-                    new Class<?>[] {Backend.class}, (proxy, m, a) -> call(real, m, a, times));
-            try (LstmLayer net = new LstmLayer(timed, size, size);
-                 LstmLayer.Workspace ws = net.workspace(steps, batch)) {
-                NumpyRandom rng = new NumpyRandom(0);
-                net.initLikePyTorch(rng);
-                double[] x = new double[steps * batch * size];
-                rng.randomSample(x);
-                ws.setInputs(x);
-                double[] r = new double[steps * batch * size];
-                rng.randomSample(r);
-                ws.setOutputGrads(r);
-                for (int i = 0; i < 10; i++) {
-                    iteration(net, ws, timed);
-                }
-                times.clear();
-                long t0 = System.nanoTime();
-                for (int i = 0; i < iterations; i++) {
-                    iteration(net, ws, timed);
-                }
-                double total = (System.nanoTime() - t0) / 1e6 / iterations;
-                System.out.printf(Locale.ROOT, "%s %s size=%d batch=%d steps=%d: %.2f ms/iter%n", args[0], args[1],
-                        size, batch, steps, total);
-                times.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-32s %9.2f ms/iter %6d calls/iter%n", k,
-                        v[0] / 1e6 / iterations, v[1] / iterations));
+        Backend real = BenchBackends.create(args[0], Precision.parse(args[1]), BenchBackends.PATH_DEFAULT);
+        Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                (proxy, m, a) -> call(real, m, a, times));
+        // Exactly the benchmark's network and iteration, on the timing proxy.
+        LstmTrainingBench bench = new LstmTrainingBench();
+        bench.size = size;
+        bench.batchSize = batch;
+        bench.steps = steps;
+        bench.setUp(timed);
+        try {
+            for (int i = 0; i < 10; i++) {
+                bench.trainIteration();
             }
+            times.clear();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < iterations; i++) {
+                bench.trainIteration();
+            }
+            double total = (System.nanoTime() - t0) / 1e6 / iterations;
+            System.out.printf(Locale.ROOT, "%s %s size=%d batch=%d steps=%d: %.2f ms/iter%n", args[0], args[1], size,
+                    batch, steps, total);
+            times.forEach((k, v) -> System.out.printf(Locale.ROOT, "%-32s %9.2f ms/iter %6d calls/iter%n", k,
+                    v[0] / 1e6 / iterations, v[1] / iterations));
+        } finally {
+            bench.tearDown();
         }
-    }
-
-    private static void iteration(LstmLayer net, LstmLayer.Workspace ws, Backend backend) {
-        net.forward(ws);
-        net.backward(ws);
-        net.sgdStep(1e-3);
-        backend.synchronize();
     }
 
     private static Object call(Backend real, Method m, Object[] a, Map<String, long[]> times) throws Throwable {

@@ -1,6 +1,5 @@
 package org.rnn4j.bench;
 
-import java.util.Arrays;
 import java.util.Locale;
 import org.rnn4j.backend.Backend;
 import org.rnn4j.backend.Buffer;
@@ -67,18 +66,7 @@ public final class StepProducts {
                 }
                 be.synchronize();
             };
-            long warmEnd = System.nanoTime() + 1_000_000_000L;
-            for (int i = 0; i < 2 || System.nanoTime() < warmEnd; i++) {
-                iteration.run();
-            }
-            double[] seconds = new double[repeats];
-            for (int i = 0; i < repeats; i++) {
-                long t0 = System.nanoTime();
-                iteration.run();
-                seconds[i] = (System.nanoTime() - t0) / 1e9;
-            }
-            Arrays.sort(seconds);
-            double median = seconds[repeats / 2];
+            double median = Timing.medianSeconds(iteration, repeats);
             double flops = 2.0 * ((double) rows * g4 * h + (double) (t - 1) * b * g4 * h * 2
                     + (double) g4 * h * rows + (double) g4 * h * (t - 1) * b);
             System.out.printf(Locale.ROOT, "products backend=%s precision=%s size=%d batch=%d steps=%d repeats=%d "
