@@ -26,11 +26,11 @@ public final class LstmTiming {
             System.exit(2);
         }
         String backendName = args[0];
-        Precision precision = Precision.parse(args[1]);
-        int size = Integer.parseInt(args[2]);
-        int batch = Integer.parseInt(args[3]);
-        int steps = Integer.parseInt(args[4]);
-        int repeats = Integer.parseInt(args[5]);
+        Precision precision = Timing.precision("LstmTiming", args[1]);
+        int size = Timing.positive("LstmTiming", "SIZE", args[2]);
+        int batch = Timing.positive("LstmTiming", "BATCH", args[3]);
+        int steps = Timing.positive("LstmTiming", "STEPS", args[4]);
+        int repeats = Timing.positive("LstmTiming", "REPEATS", args[5]);
         // Exactly the benchmark's work: its own setup and iteration, driven by hand.
         LstmTrainingBench bench = new LstmTrainingBench();
         bench.backend = backendName;
@@ -38,7 +38,7 @@ public final class LstmTiming {
         bench.size = size;
         bench.batchSize = batch;
         bench.steps = steps;
-        bench.setUp();
+        bench.setUp(Timing.backend("LstmTiming", backendName, precision));
         try {
             double median = Timing.medianSeconds(bench::trainIteration, repeats);
             System.out.printf(Locale.ROOT, "lstm backend=%s precision=%s size=%d batch=%d steps=%d repeats=%d "

@@ -32,12 +32,12 @@ public final class OpProfile {
             System.err.println("usage: OpProfile BACKEND PRECISION SIZE BATCH STEPS ITERATIONS");
             System.exit(2);
         }
-        int size = Integer.parseInt(args[2]);
-        int batch = Integer.parseInt(args[3]);
-        int steps = Integer.parseInt(args[4]);
-        int iterations = Integer.parseInt(args[5]);
+        int size = Timing.positive("OpProfile", "SIZE", args[2]);
+        int batch = Timing.positive("OpProfile", "BATCH", args[3]);
+        int steps = Timing.positive("OpProfile", "STEPS", args[4]);
+        int iterations = Timing.positive("OpProfile", "ITERATIONS", args[5]);
         Map<String, long[]> times = new TreeMap<>();
-        Backend real = BenchBackends.create(args[0], Precision.parse(args[1]), BenchBackends.PATH_DEFAULT);
+        Backend real = Timing.backend("OpProfile", args[0], Timing.precision("OpProfile", args[1]));
         Backend timed = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
                 (proxy, m, a) -> call(real, m, a, times));
         // Exactly the benchmark's network and iteration, on the timing proxy.

@@ -32,14 +32,14 @@ public final class StepProducts {
             System.err.println("usage: StepProducts BACKEND PRECISION SIZE BATCH STEPS REPEATS");
             System.exit(2);
         }
-        Precision precision = Precision.parse(args[1]);
-        int h = Integer.parseInt(args[2]);
-        int b = Integer.parseInt(args[3]);
-        int t = Integer.parseInt(args[4]);
-        int repeats = Integer.parseInt(args[5]);
+        Precision precision = Timing.precision("StepProducts", args[1]);
+        int h = Timing.positive("StepProducts", "SIZE", args[2]);
+        int b = Timing.positive("StepProducts", "BATCH", args[3]);
+        int t = Timing.positive("StepProducts", "STEPS", args[4]);
+        int repeats = Timing.positive("StepProducts", "REPEATS", args[5]);
         int g4 = GateLayout.GATES * h;
         int rows = t * b;
-        try (Backend be = BenchBackends.create(args[0], precision, BenchBackends.PATH_DEFAULT)) {
+        try (Backend be = Timing.backend("StepProducts", args[0], precision)) {
             NumpyRandom rng = new NumpyRandom(0);
             Buffer x = filled(be, rng, rows * h);       // (T B, X) inputs
             Buffer hs = filled(be, rng, rows * h);      // (T B, H) outputs
