@@ -36,10 +36,8 @@ public final class CpuBackend64 extends AbstractBackend {
 
     /** The GEMM, with its scratch space; see {@link CpuGemm}. */
     private final CpuGemm gemm;
-    /** The standard cell's row of activations, grown on demand. */
-    private double[] cellScratch;
-    /** The standard cell's second scratch row (c, dL/dc), grown on demand. */
-    private double[] cellScratch2;
+    /** The standard cell's scratch vectors (see {@link #cellVectors}). */
+    private double[][] cellVectors;
     /** {@link #doSumRows}'s accumulators, grown on demand. */
     private double[] sumScratch;
     /** 0 for the reference order; else where each GEMM's sum over {@code k} is split (see {@link #withSplitSums}). */
@@ -311,32 +309,58 @@ public final class CpuBackend64 extends AbstractBackend {
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
         int g4 = 4 * hidden;
-        // Row by row, in passes the JIT can vectorise: the activations (CpuActivations64 / CpuActivations32) work in
-        // place on a scratch row, and every other loop writes one array that it does not also read at another
-        // offset (C2 vectorises neither a long body between arrays at unrelated offsets nor a store that may overlap
-        // a load). Every element gets the same arithmetic in the same order as one scalar loop would give it.
-        double[] row = cellScratch(g4); // the row's gates (4H)
-        double[] cRow = cellScratch2(hidden); // its c, then tanh(c), in an array of its own (see above)
+        // Row by row, in loops that C2 vectorises: every array indexed by the bare loop variable (it keeps a loop
+        // scalar when a store and a load use unrelated offsets), so each row's pieces are first copied into the
+        // scratch vectors below (System.arraycopy is cheap next to the arithmetic) and the results copied back.
+        // Every element gets the same arithmetic in the same order as one scalar loop would give it.
+        double[][] v = cellVectors(hidden);
+        double[] gi = v[0];
+        double[] gf = v[1];
+        double[] gg = v[2];
+        double[] go2 = v[3];
+        double[] cp = v[4];
+        double[] cNew = v[5];
+        double[] tc = v[6];
+        double[] hNew = v[7];
+        double[][] bi = {v[8], v[9], v[10], v[11]}; // b_ih and b_hh per gate, at offset 0
+        double[][] bh = {v[12], v[13], v[14], v[15]};
+        double[][] gate = {gi, gf, gg, go2};
+        int[] gateOff = {iOff, fOff, gOff, oOff};
+        for (int q = 0; q < 4; q++) {
+            System.arraycopy(biv, bio + gateOff[q], bi[q], 0, hidden);
+            System.arraycopy(bhv, bho + gateOff[q], bh[q], 0, hidden);
+        }
         for (int r = 0; r < batch; r++) {
             int zr = zo + r * g4;
             int gr = go + r * g4;
             int sr = r * hidden;
-            for (int j = 0; j < g4; j++) {
-                row[j] = zv[zr + j] + biv[bio + j] + bhv[bho + j];
+            for (int q = 0; q < 4; q++) { // read before the gates, which may be preact, are written
+                double[] x = gate[q];
+                double[] b1 = bi[q];
+                double[] b2 = bh[q];
+                System.arraycopy(zv, zr + gateOff[q], x, 0, hidden);
+                for (int j = 0; j < hidden; j++) {
+                    x[j] = x[j] + b1[j] + b2[j];
+                }
             }
-            CpuActivations64.sigmoid(row, iOff, hidden);
-            CpuActivations64.sigmoid(row, fOff, hidden);
-            CpuActivations64.tanh(row, gOff, hidden);
-            CpuActivations64.sigmoid(row, oOff, hidden);
-            System.arraycopy(row, 0, gv, gr, g4); // gates may be preact: its row has been read
+            CpuActivations64.sigmoid(gi, 0, hidden);
+            CpuActivations64.sigmoid(gf, 0, hidden);
+            CpuActivations64.tanh(gg, 0, hidden);
+            CpuActivations64.sigmoid(go2, 0, hidden);
+            for (int q = 0; q < 4; q++) {
+                System.arraycopy(gate[q], 0, gv, gr + gateOff[q], hidden);
+            }
+            System.arraycopy(cpv, cpo + sr, cp, 0, hidden);
             for (int j = 0; j < hidden; j++) {
-                cRow[j] = row[fOff + j] * cpv[cpo + sr + j] + row[iOff + j] * row[gOff + j];
+                cNew[j] = gf[j] * cp[j] + gi[j] * gg[j];
             }
-            System.arraycopy(cRow, 0, cv, co + sr, hidden);
-            CpuActivations64.tanh(cRow, 0, hidden);
+            System.arraycopy(cNew, 0, cv, co + sr, hidden);
+            System.arraycopy(cNew, 0, tc, 0, hidden);
+            CpuActivations64.tanh(tc, 0, hidden);
             for (int j = 0; j < hidden; j++) {
-                hv[ho + sr + j] = row[oOff + j] * cRow[j];
+                hNew[j] = go2[j] * tc[j];
             }
+            System.arraycopy(hNew, 0, hv, ho + sr, hidden);
         }
     }
 
@@ -361,40 +385,58 @@ public final class CpuBackend64 extends AbstractBackend {
         int fOff = GateLayout.F * hidden;
         int gOff = GateLayout.G * hidden;
         int oOff = GateLayout.O * hidden;
-        // As the forward: passes with one array written each, which C2 vectorises (one loop writing five arrays at
-        // unrelated offsets it does not); each element's arithmetic is the scalar formula's, in its order.
-        double[] scratch = cellScratch(2 * hidden);
-        double[] tanhC = scratch; // [0, H): one row's tanh(c), by the cell's own activation (see the forward)
-        double[] dcRow = cellScratch2(hidden); // the row's dL/dc
+        // As the forward: offset-0 vectors, so that C2 vectorises the loops; each element's arithmetic is the scalar
+        // formula's, in its order.
+        double[][] v = cellVectors(hidden);
+        double[] gi = v[0];
+        double[] gf = v[1];
+        double[] gg = v[2];
+        double[] go2 = v[3];
+        double[] cp = v[4];
+        double[] tc = v[5];
+        double[] dhr = v[6];
+        double[] dc = v[7];
+        double[] di = v[8];
+        double[] df = v[9];
+        double[] dg = v[10];
+        double[] dO = v[11];
+        double[] dcp = v[12];
         for (int r = 0; r < batch; r++) {
             int gr = go + r * 4 * hidden;
             int zr = dzo + r * 4 * hidden;
             int sr = r * hidden;
-            System.arraycopy(cv, co + sr, tanhC, 0, hidden);
-            CpuActivations64.tanh(tanhC, 0, hidden);
+            System.arraycopy(gv, gr + iOff, gi, 0, hidden);
+            System.arraycopy(gv, gr + fOff, gf, 0, hidden);
+            System.arraycopy(gv, gr + gOff, gg, 0, hidden);
+            System.arraycopy(gv, gr + oOff, go2, 0, hidden);
+            System.arraycopy(cpv, cpo + sr, cp, 0, hidden);
+            System.arraycopy(cv, co + sr, tc, 0, hidden);
+            CpuActivations64.tanh(tc, 0, hidden); // tanh(c), by the cell's own activation
+            System.arraycopy(dhv, dho + sr, dhr, 0, hidden);
+            System.arraycopy(dcnv, dcno + sr, dc, 0, hidden); // dcPrev may be dcNext: read here, written last
             for (int j = 0; j < hidden; j++) {
-                double tc = tanhC[j];
-                dcRow[j] = dhv[dho + sr + j] * gv[gr + oOff + j] * (1 - tc * tc) + dcnv[dcno + sr + j];
-            }
-            for (int j = 0; j < hidden; j++) {
-                double gi = gv[gr + iOff + j];
-                dzv[zr + iOff + j] = dcRow[j] * gv[gr + gOff + j] * gi * (1 - gi);
-            }
-            for (int j = 0; j < hidden; j++) {
-                double gf = gv[gr + fOff + j];
-                dzv[zr + fOff + j] = dcRow[j] * cpv[cpo + sr + j] * gf * (1 - gf);
+                dc[j] = dhr[j] * go2[j] * (1 - tc[j] * tc[j]) + dc[j];
             }
             for (int j = 0; j < hidden; j++) {
-                double gg = gv[gr + gOff + j];
-                dzv[zr + gOff + j] = dcRow[j] * gv[gr + iOff + j] * (1 - gg * gg);
+                di[j] = dc[j] * gg[j] * gi[j] * (1 - gi[j]);
             }
             for (int j = 0; j < hidden; j++) {
-                double go2 = gv[gr + oOff + j];
-                dzv[zr + oOff + j] = dhv[dho + sr + j] * tanhC[j] * go2 * (1 - go2);
+                df[j] = dc[j] * cp[j] * gf[j] * (1 - gf[j]);
             }
-            for (int j = 0; j < hidden; j++) { // dcPrev may be dcNext: dcRow has read it
-                dcpv[dcpo + sr + j] = dcRow[j] * gv[gr + fOff + j];
+            for (int j = 0; j < hidden; j++) {
+                dg[j] = dc[j] * gi[j] * (1 - gg[j] * gg[j]);
             }
+            for (int j = 0; j < hidden; j++) {
+                dO[j] = dhr[j] * tc[j] * go2[j] * (1 - go2[j]);
+            }
+            for (int j = 0; j < hidden; j++) {
+                dcp[j] = dc[j] * gf[j];
+            }
+            System.arraycopy(di, 0, dzv, zr + iOff, hidden);
+            System.arraycopy(df, 0, dzv, zr + fOff, hidden);
+            System.arraycopy(dg, 0, dzv, zr + gOff, hidden);
+            System.arraycopy(dO, 0, dzv, zr + oOff, hidden);
+            System.arraycopy(dcp, 0, dcpv, dcpo + sr, hidden);
         }
     }
 
@@ -441,20 +483,12 @@ public final class CpuBackend64 extends AbstractBackend {
         System.arraycopy(scratch, 0, dv, dO, cols);
     }
 
-    /** Scratch space of at least {@code n} elements for the standard cell, grown on demand (one thread uses it). */
-    private double[] cellScratch(int n) {
-        if (cellScratch == null || cellScratch.length < n) {
-            cellScratch = new double[n];
+    /** The standard cell's 16 scratch vectors of at least {@code hidden} elements, grown on demand. */
+    private double[][] cellVectors(int hidden) {
+        if (cellVectors == null || cellVectors[0].length < hidden) {
+            cellVectors = new double[16][hidden];
         }
-        return cellScratch;
-    }
-
-    /** A second scratch row for the standard cell, apart from {@link #cellScratch}'s. */
-    private double[] cellScratch2(int n) {
-        if (cellScratch2 == null || cellScratch2.length < n) {
-            cellScratch2 = new double[n];
-        }
-        return cellScratch2;
+        return cellVectors;
     }
 
     /** Scratch space of at least {@code n} elements for {@link #doSumRows}, grown on demand (one thread uses it). */
