@@ -45,6 +45,16 @@ max_carry_mib=56
 # jlink modules: jdk.zipfs for JUnit's console launcher; no java.desktop (charts are made here, not there).
 jre_modules="java.base,jdk.unsupported,java.management,java.logging,java.xml,jdk.management,jdk.zipfs"
 
+# log_result LOG: the lines of a step's log that say how it went, joined into one line of at most 120 characters
+# (empty when none does). Never fails (|| true: head closing the pipe early is no failure either): under pipefail,
+# a log without such a line (grep -v then selects nothing)
+# used to end the whole run after a step that had passed (the PyTorch comparison's table, whose rows end with the
+# per-round ratios). Also `device-check.sh log-result LOG`, for the tests.
+log_result() {
+  (grep -E '^result:|(tests|containers) +(successful|failed|skipped|aborted)|^cuda |^rnn4j: |^validation: |median_s=|[0-9]x( |$)|^# Run complete|Exception' "$1" || true) \
+    | (grep -vE ' 0 (tests|containers)' || true) | tr -s ' ' | head -8 | paste -sd ';' - | cut -c1-120 || true
+}
+
 usage() {
   echo "usage: cuda/device-check.sh prepare [--bench] | run [--bench [quick|full|smoke]] [--dry-run] [OUTDIR]" \
        "| report RESULTS.tar.gz [DIR]" >&2
@@ -205,8 +215,7 @@ run_checks() {
     set -e
     t1=$(date +%s.%N)
     local result
-    result="$( (grep -E '^result:|(tests|containers) +(successful|failed|skipped|aborted)|^cuda |^rnn4j: |^validation: |median_s=|x$|^# Run complete|Exception' "$work/$log" || true) \
-      | grep -vE ' 0 (tests|containers)' | tr -s ' ' | head -8 | paste -sd ';' - | cut -c1-120)"
+    result="$(log_result "$work/$log")"
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
       result="TIMED OUT after ${limit}s; $result"
     elif [ "$rc" -eq 0 ] && grep -q '<failure>' "$work/$log"; then
@@ -410,5 +419,7 @@ case "${1:-}" in
   prepare) shift; prepare "$@" ;;
   run) shift; run_checks "$@" ;;
   report) shift; report "$@" ;;
+  log-result) shift; [ $# -eq 1 ] && [ -f "$1" ] || { echo "device-check: log-result takes one log file" >&2; exit 2; }
+    log_result "$1" ;;
   *) usage ;;
 esac

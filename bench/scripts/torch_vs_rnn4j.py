@@ -10,8 +10,8 @@ input from zero state, backward of the loss sum(h * R) (R fixed, random), and a 
 median of N, each step synchronised on a GPU; rnn4j by org.rnn4j.bench.LstmTiming (bench/target/benchmarks.jar)
 on the matching backend. Both use the same number of CPU threads (--threads, default: the cores), set through the
 BLAS environment too (see pin_blas_environment: PyTorch's own setting does not reach its OpenBLAS).
-Prints ratio = torch time / rnn4j time (how many times faster rnn4j is), and GEMMs: the step's matrix products
-alone on rnn4j's backend (org.rnn4j.bench.StepProducts), the floor the rest of the step adds to.
+Prints ratio = torch time / rnn4j time (how many times faster rnn4j is), and on the CPU GEMMs: the step's matrix
+products alone on rnn4j's backend (org.rnn4j.bench.StepProducts), the floor the rest of the step adds to.
 
 The two are interleaved, --rounds times (default 3): each round times rnn4j (a fresh JVM, warmed up) then PyTorch,
 and the table gives the median over rounds of each side's median, and the median of the rounds' ratios, so that a
@@ -192,14 +192,15 @@ def main():
             ours, theirs, products = [], [], []
             for _ in range(args.rounds):
                 ours.append(rnn4j_step_time(backend, size, batch, steps, args.repeats, args.threads))
-                products.append(rnn4j_step_time(backend, size, batch, steps, args.repeats, args.threads,
-                                                "StepProducts"))
+                if args.device == "cpu":  # on a GPU it would lengthen the device check's timed step
+                    products.append(rnn4j_step_time(backend, size, batch, steps, args.repeats, args.threads,
+                                                    "StepProducts"))
                 theirs.append(torch_step_time(torch, args.device, size, batch, steps, args.repeats, tf32))
             ratios = [t / o for t, o in zip(theirs, ours)]
             label = ("TF32 on " if tf32 else "TF32 off ") if args.device == "cuda" else ""
             print(f"{size:5d} {batch:5d} {steps:5d} {label}{statistics.median(theirs) * 1e3:8.2f} ms "
                   f"{statistics.median(ours) * 1e3:8.2f} ms {statistics.median(ratios):6.2f}x  "
-                  f"{statistics.median(products) * 1e3:6.2f} ms  "
+                  + (f"{statistics.median(products) * 1e3:6.2f} ms  " if products else f"{'-':>9}  ")
                   + " ".join(f"{r:.2f}" for r in ratios), flush=True)
     print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 
