@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import charlm_data  # noqa: E402
 import safetensors_numpy  # noqa: E402
+from torch_vs_rnn4j import pin_blas_environment  # noqa: E402  (this script's directory is on sys.path)
 
 
 def blas_in_use():
@@ -73,9 +74,7 @@ def main():
     a = ap.parse_args()
     if a.threads < 1:
         ap.error("--threads must be at least 1")
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(a.threads)
-    dropped = [v for v in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if os.environ.pop(v, None) is not None]
+    blas_env = pin_blas_environment(a.threads)  # the same environment as torch_vs_rnn4j.py gives both sides
     try:
         import torch
         import torch.nn.functional as F
@@ -94,8 +93,7 @@ def main():
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {os.cpu_count()} cores, load average {load} ({uptime})")
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads, BLAS {', '.join(blas)}")
-    print(f"BLAS environment of both sides: OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS={a.threads}"
-          + (f", unset {' and '.join(dropped)}" if dropped else "") + f"; rnn4j -Drnn4j.cpu.threads={a.threads}")
+    print(f"BLAS environment of both sides: {blas_env}; rnn4j -Drnn4j.cpu.threads={a.threads}")
     size = ["--layers", a.layers, "--hidden", a.hidden, "--embedding", a.embedding, "--seq-len", a.seq_len,
             "--batch", a.batch, "--precision", a.precision, "--backend", "cpu"]
     print(f"model: embedding {a.embedding} -> lstm {a.hidden} x {a.layers} -> linear V; seq-len {a.seq_len}, batch "
